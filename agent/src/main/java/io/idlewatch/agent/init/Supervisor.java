@@ -1,0 +1,203 @@
+package io.idlewatch.agent.init;
+
+import io.idlewatch.agent.Log;
+import io.idlewatch.agent.posix.LibC;
+import io.idlewatch.agent.posix.Signals;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The init duties, in the order tini does them: forward signals to the workload's group,
+ * reap every zombie, and once the workload is gone, TERM then KILL whatever survives.
+ * Runs on one thread; other threads only {@link #requestStop ask} it to stop the workload.
+ */
+public final class Supervisor {
+    /** Why the supervisor stopped the workload itself (idle, lifetime cap); null when it didn't. */
+    public record StopRequest(String reason, List<String> preStop, long graceMillis, int exitCode) {
+    }
+
+    /** How the workload ended. */
+    public record Outcome(int exitCode, StopRequest stoppedBy, int workloadStatus) {
+    }
+
+    private static final int TICK_MILLIS = 1000;
+
+    private final SignalChannel signals;
+    private final boolean pid1;
+    private final long graceMillis;
+    private final AtomicReference<StopRequest> stopRequest = new AtomicReference<>();
+    private final int[] status = new int[1];
+
+    private int workloadPid;
+    private int workloadStatus = -1;
+    private int helperPid = -1;
+    private int helperStatus = -1;
+
+    public Supervisor(SignalChannel signals, long graceMillis) {
+        this.signals = signals;
+        this.pid1 = LibC.getpid() == 1;
+        this.graceMillis = graceMillis;
+    }
+
+    /** Not PID 1 (docker run --init, a shell): orphans must still come to us. */
+    public void becomeSubreaperUnlessPid1() throws InitException {
+        if (!pid1 && LibC.prctl(LibC.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+            throw new InitException(LibC.failed("prctl(PR_SET_CHILD_SUBREAPER)", LibC.errno()));
+        }
+    }
+
+    public int spawn(List<String> argv, Map<String, String> env) throws SpawnException {
+        workloadPid = Spawner.spawn(argv, env, true);
+        Log.debug("spawned " + argv.get(0) + " as pid " + workloadPid);
+        return workloadPid;
+    }
+
+    /** From any thread: stop the workload now (pre-stop, TERM, grace, KILL) and exit with the request's code. */
+    public void requestStop(StopRequest request) {
+        if (stopRequest.compareAndSet(null, request)) {
+            signals.wake();
+        }
+    }
+
+    /** Forwards and reaps until the workload ends or a stop is requested; then cleans up. */
+    public Outcome run() {
+        while (workloadStatus < 0) {
+            forward(signals.await(TICK_MILLIS));
+            reap();
+            StopRequest request = stopRequest.get();
+            if (request != null && workloadStatus < 0) {
+                stopWorkload(request);
+                terminateSurvivors();
+                return new Outcome(request.exitCode(), request, workloadStatus);
+            }
+        }
+        terminateSurvivors();
+        return new Outcome(exitCodeOf(workloadStatus), null, workloadStatus);
+    }
+
+    /** The shell's convention: the exit code, or 128 + the signal that killed it. */
+    public static int exitCodeOf(int waitStatus) {
+        int termsig = waitStatus & 0x7f;
+        return termsig == 0 ? (waitStatus >> 8) & 0xff : 128 + termsig;
+    }
+
+    private void forward(int[] received) {
+        for (int sig : received) {
+            if (sig == Signals.SIGCHLD) {
+                continue;
+            }
+            Log.debug("forwarding " + Signals.name(sig) + " to process group " + workloadPid);
+            if (LibC.kill(-workloadPid, sig) != 0 && LibC.errno() != LibC.ESRCH) {
+                Log.info(LibC.failed("kill(" + Signals.name(sig) + ")", LibC.errno()));
+            }
+        }
+    }
+
+    /** Reaps every exited child; notes the workload's and the helper's status. */
+    private int reap() {
+        int reaped = 0;
+        while (true) {
+            int pid = LibC.waitpid(-1, status, LibC.WNOHANG);
+            if (pid > 0) {
+                reaped++;
+                if (pid == workloadPid) {
+                    workloadStatus = status[0];
+                    Log.debug("workload exited: " + describe(status[0]));
+                } else if (pid == helperPid) {
+                    helperStatus = status[0];
+                }
+                continue;
+            }
+            if (pid < 0 && LibC.errno() == LibC.EINTR) {
+                continue;
+            }
+            return pid < 0 ? -1 : reaped; // -1: no children left at all (ECHILD)
+        }
+    }
+
+    /** Idle or lifetime stop: pre-stop (bounded by the grace), TERM to the group, grace, KILL. */
+    private void stopWorkload(StopRequest request) {
+        Log.info("stopping: " + request.reason());
+        if (request.preStop() != null && !request.preStop().isEmpty()) {
+            runPreStop(request.preStop(), request.graceMillis());
+        }
+        signalGroup(Signals.SIGTERM);
+        if (!waitFor(() -> workloadStatus >= 0, request.graceMillis())) {
+            Log.info("workload still running after " + request.graceMillis() + " ms, sending SIGKILL");
+            signalGroup(Signals.SIGKILL);
+            waitFor(() -> workloadStatus >= 0, 2000);
+        }
+    }
+
+    private void runPreStop(List<String> command, long limitMillis) {
+        try {
+            helperPid = Spawner.spawn(command, System.getenv(), false);
+        } catch (SpawnException e) {
+            Log.info("pre-stop: " + e.getMessage());
+            return;
+        }
+        if (waitFor(() -> helperStatus >= 0, limitMillis)) {
+            Log.info("pre-stop exited " + exitCodeOf(helperStatus));
+        } else {
+            Log.info("pre-stop still running after " + limitMillis + " ms; killing it");
+            LibC.kill(helperPid, Signals.SIGKILL);
+        }
+    }
+
+    /**
+     * After the workload: TERM to every process left (as PID 1: all of them; as a
+     * subreaper: the workload's group and our children), then KILL after the grace.
+     */
+    private void terminateSurvivors() {
+        if (reap() < 0) {
+            return; // nothing left
+        }
+        Log.debug("terminating surviving processes");
+        signalSurvivors(Signals.SIGTERM);
+        if (!waitFor(() -> reap() < 0, graceMillis)) {
+            Log.info("processes still running after " + graceMillis + " ms, sending SIGKILL");
+            signalSurvivors(Signals.SIGKILL);
+            waitFor(() -> reap() < 0, 2000);
+        }
+    }
+
+    private void signalGroup(int sig) {
+        if (LibC.kill(-workloadPid, sig) != 0 && LibC.errno() != LibC.ESRCH) {
+            Log.info(LibC.failed("kill(" + Signals.name(sig) + ")", LibC.errno()));
+        }
+    }
+
+    private void signalSurvivors(int sig) {
+        if (pid1) {
+            LibC.kill(-1, sig); // every process but us
+            return;
+        }
+        LibC.kill(-workloadPid, sig);
+        for (int child : ProcTree.childrenOf(LibC.getpid())) {
+            LibC.kill(child, sig);
+        }
+    }
+
+    /** Keeps forwarding signals and reaping until the condition holds or the time is up. */
+    private boolean waitFor(java.util.function.BooleanSupplier done, long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (true) {
+            reap();
+            if (done.getAsBoolean()) {
+                return true;
+            }
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0) {
+                return false;
+            }
+            forward(signals.await((int) Math.min(left, 100)));
+        }
+    }
+
+    private static String describe(int waitStatus) {
+        int termsig = waitStatus & 0x7f;
+        return termsig == 0 ? "exit code " + ((waitStatus >> 8) & 0xff) : "killed by " + Signals.name(termsig);
+    }
+}

@@ -1,0 +1,168 @@
+package io.idlewatch.agent.signal.exec;
+
+import io.idlewatch.agent.signal.ActivitySignal;
+import io.idlewatch.agent.signal.ProcFiles;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Fires while a {@code docker exec} process has been running longer than
+ * {@link #MIN_RUNNING}. Inside the container's pid namespace such a process
+ * has PPid 0 (its parent, the runtime, lives outside) and is not PID 1.
+ * Processes without a command line (kernel threads, zombies) are skipped, and
+ * so are the agent's own control clients ({@code idlewatch status}, …), which
+ * must never count as activity.
+ */
+public final class ExecSignal implements ActivitySignal {
+    public static final Duration MIN_RUNNING = Duration.ofSeconds(10);
+    /** argv[1] values of the launcher that are control clients, not work. */
+    private static final String[] CONTROL_COMMANDS = {"status", "timeout", "touch", "inhibit"};
+    private static final long MILLIS_PER_TICK = 10; // USER_HZ = 100
+
+    private final Path procRoot;
+    private final long minRunningMillis;
+    private final byte[] buf = new byte[4096];
+
+    public ExecSignal(Path procRoot) {
+        this(procRoot, MIN_RUNNING);
+    }
+
+    public ExecSignal(Path procRoot, Duration minRunning) {
+        this.procRoot = procRoot;
+        this.minRunningMillis = minRunning.toMillis();
+    }
+
+    @Override
+    public String name() {
+        return "exec";
+    }
+
+    @Override
+    public Reading sample(long monotonicNanos) throws IOException {
+        long uptimeMillis = uptimeMillis();
+        long longestPid = -1;
+        long longestMillis = -1;
+        int count = 0;
+        try (DirectoryStream<Path> dir = Files.newDirectoryStream(procRoot)) {
+            for (Path entry : dir) {
+                String name = entry.getFileName().toString();
+                if (!isPid(name) || name.equals("1")) {
+                    continue;
+                }
+                long started = execStartTicks(entry);
+                if (started < 0) {
+                    continue;
+                }
+                count++;
+                long running = uptimeMillis - started * MILLIS_PER_TICK;
+                if (running > longestMillis) {
+                    longestMillis = running;
+                    longestPid = Long.parseLong(name);
+                }
+            }
+        }
+        if (count == 0) {
+            return Reading.quiet("exec none");
+        }
+        String detail = "exec pid " + longestPid + " running " + (Math.max(0, longestMillis) / 1000) + "s";
+        return longestMillis > minRunningMillis ? Reading.fired(detail) : Reading.quiet(detail);
+    }
+
+    private long uptimeMillis() throws IOException {
+        int n = ProcFiles.read(procRoot.resolve("uptime"), buf);
+        long ms = ProcFiles.parseSecondsAsMillis(buf, 0, n);
+        if (ms < 0) {
+            throw new IOException("cannot read " + procRoot.resolve("uptime"));
+        }
+        return ms;
+    }
+
+    /** Start time in ticks since boot if {@code proc} is a docker exec process we count, else -1. */
+    private long execStartTicks(Path proc) {
+        int n;
+        try {
+            n = ProcFiles.read(proc.resolve("stat"), buf);
+        } catch (IOException e) {
+            return -1; // exited between listing and reading
+        }
+        int after = ProcFiles.afterComm(buf, n);
+        if (after < 0) {
+            return -1;
+        }
+        // after "(comm)": field 3 state, 4 ppid, ..., 22 starttime
+        int ppidAt = ProcFiles.field(buf, after, n, 4 - 3);
+        if (ppidAt < 0 || ProcFiles.parseLong(buf, ppidAt, n) != 0) {
+            return -1;
+        }
+        int startAt = ProcFiles.field(buf, ppidAt, n, 22 - 4);
+        long start = startAt < 0 ? -1 : ProcFiles.parseLong(buf, startAt, n);
+        if (start < 0) {
+            return -1;
+        }
+        try {
+            n = ProcFiles.read(proc.resolve("cmdline"), buf);
+        } catch (IOException e) {
+            return -1;
+        }
+        if (n == 0 || isControlClient(buf, n)) {
+            return -1;
+        }
+        return start;
+    }
+
+    /** argv[0] is the idlewatch launcher (by path or name) and argv[1] a control subcommand. */
+    static boolean isControlClient(byte[] cmdline, int len) {
+        int end0 = 0;
+        while (end0 < len && cmdline[end0] != 0) {
+            end0++;
+        }
+        int base = end0;
+        while (base > 0 && cmdline[base - 1] != '/') {
+            base--;
+        }
+        if (!equalsAscii(cmdline, base, end0, "idlewatch")) {
+            return false;
+        }
+        int start1 = end0 + 1;
+        int end1 = start1;
+        while (end1 < len && cmdline[end1] != 0) {
+            end1++;
+        }
+        for (String c : CONTROL_COMMANDS) {
+            if (start1 < len && equalsAscii(cmdline, start1, end1, c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean equalsAscii(byte[] b, int from, int to, String s) {
+        if (to - from != s.length()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (b[from + i] != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isPid(String name) {
+        if (name.isEmpty() || name.length() > 10) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+}

@@ -1,0 +1,193 @@
+package io.idlewatch.agent.signal.http;
+
+import io.idlewatch.agent.signal.ActivitySignal;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+
+/**
+ * Fires when a client sent bytes to, or opened a connection to, one of the
+ * HTTP ports since the previous sample. Only client→server bytes count
+ * ({@code tcpi_bytes_received} of the server's socket), so an open event
+ * stream carrying nothing but server heartbeats stays idle. Loopback peers
+ * (health checks, in-container probes) count only when enabled, and the
+ * agent's own opencode probe never does.
+ *
+ * <p>Connections are told apart by socket cookie; the first sample is the
+ * baseline. When netlink fails the signal falls back to /proc/net/tcp for
+ * good, sees new connections and unread bytes only, and says so in its
+ * detail (degraded but working).
+ */
+public final class HttpSignal implements ActivitySignal {
+    private static final int NEW = 1;
+    private static final int BYTES = 2;
+    private static final int UNREAD = 3;
+
+    private final int[] ports;
+    private final boolean loopback;
+    private final OwnClientPorts own;
+    private TcpSocketSource source;
+    private final TcpSocketSource fallback;
+    private String degraded;
+
+    private long[] prevIds = new long[64];
+    private long[] prevBytes = new long[64];
+    private int prevCount;
+    private long[] curIds = new long[64];
+    private long[] curBytes = new long[64];
+    private int curCount;
+    private boolean baselined;
+
+    // first evidence found in the current scan
+    private int event;
+    private long eventBytes;
+    private int eventFamily;
+    private int eventPort;
+    private final byte[] eventRemote = new byte[16];
+
+    private final TcpSocketVisitor visitor = this::socket;
+
+    /**
+     * @param source   usually {@link NetlinkTcpSource}
+     * @param fallback usually {@link ProcNetTcpSource}; null for none
+     */
+    public HttpSignal(int[] ports, boolean loopback, TcpSocketSource source, TcpSocketSource fallback,
+                      OwnClientPorts own) {
+        this.ports = ports.clone();
+        this.loopback = loopback;
+        this.source = source;
+        this.fallback = fallback;
+        this.own = own;
+    }
+
+    @Override
+    public String name() {
+        return "http";
+    }
+
+    @Override
+    public Reading sample(long monotonicNanos) throws IOException {
+        event = 0;
+        curCount = 0;
+        try {
+            source.scan(visitor);
+        } catch (IOException e) {
+            if (fallback == null || source == fallback) {
+                throw e;
+            }
+            degraded = source.describe() + " failed (" + e.getMessage() + "), using " + fallback.describe();
+            source = fallback;
+            baselined = false;
+            event = 0;
+            curCount = 0;
+            source.scan(visitor);
+        }
+        int connections = curCount;
+        // swap: this scan becomes the previous one
+        long[] t = prevIds;
+        prevIds = curIds;
+        curIds = t;
+        t = prevBytes;
+        prevBytes = curBytes;
+        curBytes = t;
+        prevCount = curCount;
+        boolean first = !baselined;
+        baselined = true;
+
+        String suffix = degraded == null ? "" : " (degraded: " + degraded + ")";
+        if (first || event == 0) {
+            return Reading.quiet("http " + connections + (connections == 1 ? " connection" : " connections")
+                    + ", no client bytes" + suffix);
+        }
+        String from = address(eventFamily, eventRemote);
+        return Reading.fired(switch (event) {
+            case NEW -> "http new connection from " + from + " to port " + eventPort + suffix;
+            case BYTES -> "http " + eventBytes + " client bytes from " + from + suffix;
+            default -> "http " + eventBytes + " unread client bytes from " + from + suffix;
+        });
+    }
+
+    private void socket(int family, int state, int localPort, byte[] remote, int remotePort, long id,
+                        long bytesReceived, long rxQueue) {
+        if (state == InetDiag.TCP_LISTEN || !isWatched(localPort)) {
+            return;
+        }
+        boolean isLoopback = isLoopback(family, remote);
+        if (isLoopback && (!loopback || own.contains(remotePort))) {
+            return;
+        }
+        if (curCount == curIds.length) {
+            curIds = Arrays.copyOf(curIds, curCount * 2);
+            curBytes = Arrays.copyOf(curBytes, curCount * 2);
+        }
+        curIds[curCount] = id;
+        curBytes[curCount] = bytesReceived;
+        curCount++;
+        if (event != 0) {
+            return;
+        }
+        int prev = indexOf(id);
+        if (prev < 0) {
+            note(NEW, 0, family, remote, localPort);
+        } else if (bytesReceived > prevBytes[prev] && prevBytes[prev] >= 0) {
+            note(BYTES, bytesReceived - prevBytes[prev], family, remote, localPort);
+        } else if (bytesReceived < 0 && rxQueue > 0) {
+            note(UNREAD, rxQueue, family, remote, localPort);
+        }
+    }
+
+    private void note(int kind, long bytes, int family, byte[] remote, int port) {
+        event = kind;
+        eventBytes = bytes;
+        eventFamily = family;
+        eventPort = port;
+        System.arraycopy(remote, 0, eventRemote, 0, family == InetDiag.AF_INET6 ? 16 : 4);
+    }
+
+    private int indexOf(long id) {
+        for (int i = 0; i < prevCount; i++) {
+            if (prevIds[i] == id) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private boolean isWatched(int port) {
+        for (int p : ports) {
+            if (p == port) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+    public static boolean isLoopback(int family, byte[] a) {
+        if (family == InetDiag.AF_INET) {
+            return a[0] == 127;
+        }
+        for (int i = 0; i < 10; i++) {
+            if (a[i] != 0) {
+                return false;
+            }
+        }
+        if (a[10] == (byte) 0xff && a[11] == (byte) 0xff) {
+            return a[12] == 127;
+        }
+        if (a[10] != 0 || a[11] != 0 || a[12] != 0 || a[13] != 0 || a[14] != 0) {
+            return false;
+        }
+        return a[15] == 1;
+    }
+
+    private static String address(int family, byte[] a) {
+        try {
+            return InetAddress.getByAddress(Arrays.copyOf(a, family == InetDiag.AF_INET6 ? 16 : 4)).getHostAddress();
+        } catch (UnknownHostException e) {
+            return "?";
+        }
+    }
+}

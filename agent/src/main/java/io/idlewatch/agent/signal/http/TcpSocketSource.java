@@ -1,0 +1,15 @@
+package io.idlewatch.agent.signal.http;
+
+import java.io.IOException;
+
+/** Where the http signal reads the kernel's TCP sockets from. */
+public interface TcpSocketSource {
+    /** Visits every TCP socket that is not listening (IPv4 and IPv6). */
+    void scan(TcpSocketVisitor visitor) throws IOException;
+
+    /** Whether per-socket byte counts are available (netlink yes, /proc/net/tcp no). */
+    boolean countsBytes();
+
+    /** Short name for details: "netlink" or "/proc/net/tcp". */
+    String describe();
+}

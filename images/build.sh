@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds every image locally (no registry needed):
+#   localhost/idlewatch/debian:bookworm   base, from Debian's packages, once (images/base/build.sh)
+#   localhost/idlewatch/agent:latest      FROM scratch: /opt/idlewatch (launcher, jlinked runtime, agent)
+#   localhost/idlewatch/test-*:latest     images the integration tests run
+# Needs: a Docker engine (scripts/docker-engine), gcc, patchelf, a JDK 17 with jmods,
+# and the agent built (mvn package). Usage: images/build.sh [agent|tests|all]
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+what="${1:-all}"
+jdk="${IDLEWATCH_JDK:-${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}}"
+out="$here/target"
+
+say() { echo "images: $*" >&2; }
+need() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [[ $(id -u) -eq 0 && -f /etc/debian_version ]]; then
+    say "installing $2 (apt-get)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
+  else
+    say "missing $1: install the $2 package"; exit 1
+  fi
+}
+
+"$root/scripts/docker-engine"
+"$here/base/build.sh"
+
+build_agent() {
+  need gcc gcc
+  need patchelf patchelf
+  local jar="$root/agent/target/idlewatch-agent.jar" jna="$root/agent/target/lib/jna.jar"
+  [[ -f $jar && -f $jna ]] || { say "agent not built: run 'mvn -B package -DskipTests' first"; exit 1; }
+  [[ -d $jdk/jmods ]] || { say "$jdk has no jmods: set IDLEWATCH_JDK to a full JDK 17"; exit 1; }
+
+  local ctx="$out/agent-context" opt
+  opt="$ctx/opt/idlewatch"
+  rm -rf "$ctx"; mkdir -p "$opt/bin" "$opt/lib"
+
+  # A runtime with only the modules the agent uses (java.logging: JNA logs through it).
+  "$jdk/bin/jlink" --add-modules java.base,java.logging \
+    --strip-debug --no-man-pages --no-header-files --compress=0 \
+    --generate-cds-archive --output "$opt/runtime"
+  # Debian's JDK links zlib, libstdc++ and libgcc_s dynamically; bring them along so
+  # glibc is the one thing the workspace image must have.
+  for lib in libz.so.1 libstdc++.so.6 libgcc_s.so.1; do
+    cp -L "$(ldconfig -p | awk -v l="$lib" '$1==l && /x86-64/ {print $NF; exit}')" "$opt/runtime/lib/$lib"
+  done
+  patchelf --set-rpath '$ORIGIN/..' "$opt/runtime/lib/server/libjvm.so"
+  rm -rf "$opt/runtime/lib/server/classes_nocoops.jsa" "$opt/runtime/legal" "$opt/runtime/release.bak"
+
+  cp "$jar" "$opt/lib/idlewatch-agent.jar"
+  cp "$jna" "$opt/lib/jna.jar"
+  unzip -q -o -j "$jna" 'com/sun/jna/linux-x86-64/libjnidispatch.so' -d "$opt/lib"
+  gcc -Os -Wall -Wextra -Werror -o "$opt/bin/idlewatch" "$here/agent/launcher.c"
+  strip "$opt/bin/idlewatch"
+  chmod -R a+rX "$opt"
+
+  cp "$here/agent/Dockerfile" "$ctx/Dockerfile"
+  docker build -q -t localhost/idlewatch/agent:latest "$ctx" >/dev/null
+  say "built localhost/idlewatch/agent:latest ($(docker image inspect -f '{{.Size}}' localhost/idlewatch/agent:latest | numfmt --to=iec))"
+}
+
+build_tests() {
+  for dir in "$here"/test/*/; do
+    local name; name="$(basename "$dir")"
+    docker build -q -t "localhost/idlewatch/test-$name:latest" "$dir" >/dev/null
+    say "built localhost/idlewatch/test-$name:latest"
+  done
+}
+
+case "$what" in
+  agent) build_agent ;;
+  tests) build_tests ;;
+  all) build_agent; build_tests ;;
+  *) say "usage: images/build.sh [agent|tests|all]"; exit 2 ;;
+esac

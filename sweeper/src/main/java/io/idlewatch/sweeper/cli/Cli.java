@@ -1,0 +1,57 @@
+package io.idlewatch.sweeper.cli;
+
+import io.idlewatch.sweeper.config.ConfigException;
+import io.idlewatch.sweeper.docker.DockerUnreachableException;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+
+/**
+ * Builds the command line and maps every failure to one human line on stderr and an exit code
+ * of SPEC §4 — never a stack trace.
+ */
+public final class Cli {
+
+    private Cli() {
+    }
+
+    public static int run(String[] args, CliContext context, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = new CommandLine(new IdlewatchCommand(context))
+                .setOut(out)
+                .setErr(err)
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setParameterExceptionHandler((e, arguments) -> {
+                    CommandLine command = e.getCommandLine();
+                    err.println(command.getCommandName().equals("idlewatch")
+                            ? "idlewatch: " + e.getMessage() + " (see 'idlewatch --help')"
+                            : "idlewatch " + command.getCommandName() + ": " + e.getMessage()
+                              + " (see 'idlewatch " + command.getCommandName() + " --help')");
+                    err.flush();
+                    return ExitCodes.USAGE;
+                })
+                .setExecutionExceptionHandler((e, command, parseResult) -> {
+                    err.println("idlewatch: " + message(e));
+                    err.flush();
+                    return exitCode(e);
+                });
+        return commandLine.execute(args);
+    }
+
+    static int exitCode(Exception e) {
+        if (e instanceof ConfigException || e instanceof CommandLine.ParameterException) {
+            return ExitCodes.USAGE;
+        }
+        if (e instanceof DockerUnreachableException) {
+            return ExitCodes.DOCKER_UNREACHABLE;
+        }
+        return ExitCodes.REMOVAL_FAILED;
+    }
+
+    private static String message(Exception e) {
+        String text = e.getMessage();
+        if (e instanceof ConfigException || e instanceof DockerUnreachableException) {
+            return text;
+        }
+        return "unexpected " + e.getClass().getSimpleName() + (text == null ? "" : ": " + text.replaceAll("\\s+", " "));
+    }
+}

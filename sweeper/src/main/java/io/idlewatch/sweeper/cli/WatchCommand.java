@@ -1,0 +1,114 @@
+package io.idlewatch.sweeper.cli;
+
+import io.idlewatch.sweeper.config.Durations;
+import io.idlewatch.sweeper.config.HostConfig;
+import io.idlewatch.sweeper.core.ContainerOutcome;
+import io.idlewatch.sweeper.core.LabelSelector;
+import io.idlewatch.sweeper.core.SweepReport;
+import io.idlewatch.sweeper.core.Watcher;
+import io.idlewatch.sweeper.docker.DockerApi;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+import sun.misc.Signal;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/** {@code idlewatch watch}: sweep when labelled containers die, and every interval. */
+@Command(name = "watch", mixinStandardHelpOptions = true,
+        description = "Run until SIGTERM: sweep shortly after a labelled container dies (Docker events) "
+                + "and every interval for whatever the events missed.")
+final class WatchCommand implements Callable<Integer> {
+
+    /** Default periodic sweep; events do the quick work, this catches what they missed. */
+    static final Duration DEFAULT_INTERVAL = Duration.ofMinutes(5);
+    /** Default wait after a die event: a restart policy gets to act before we look. */
+    static final Duration DEFAULT_GRACE = Duration.ofSeconds(5);
+
+    @ParentCommand
+    IdlewatchCommand parent;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    SweepOptions options;
+
+    @Option(names = "--interval", paramLabel = "D", converter = Converters.DurationConverter.class,
+            description = "Sweep at least this often. Default 5m (config: [defaults] interval).")
+    Duration interval;
+
+    @Option(names = "--grace", paramLabel = "D", converter = Converters.DurationConverter.class,
+            description = "Wait this long after a container dies before sweeping. Default 5s.")
+    Duration grace = DEFAULT_GRACE;
+
+    @Override
+    public Integer call() {
+        HostConfig hostConfig = options.loadConfig(parent.context);
+        LabelSelector selector = options.selector();
+        Duration every = interval != null ? interval : hostConfig.interval().orElse(DEFAULT_INTERVAL);
+        if (every.isZero()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--interval must be more than 0; use e.g. " + Durations.EXAMPLE);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (DockerApi docker = parent.connect()) {
+            Watcher watcher = new Watcher(docker, options.sweeper(docker, selector, hostConfig, parent.context),
+                    every, grace, parent.context.clock(), new Printer(out, err));
+            // SIGTERM and SIGINT only ask to stop: the removals under way finish, then we exit 0.
+            Signal.handle(new Signal("TERM"), signal -> watcher.requestStop());
+            Signal.handle(new Signal("INT"), signal -> watcher.requestStop());
+            out.println("watching " + parent.endpoint().url() + " for " + selector + ": on die (+" + Durations.format(grace)
+                    + ") and every " + Durations.format(every) + (options.dryRun ? " (dry run)" : ""));
+            out.flush();
+            watcher.run(options.dryRun);
+            out.println("stopped");
+            out.flush();
+            return ExitCodes.OK;
+        }
+    }
+
+    /** Quiet when a sweep found nothing: a watcher's log should show work, not heartbeats. */
+    private final class Printer implements Watcher.Listener {
+        private final PrintWriter out;
+        private final PrintWriter err;
+
+        Printer(PrintWriter out, PrintWriter err) {
+            this.out = out;
+            this.err = err;
+        }
+
+        @Override
+        public void onEach(ContainerOutcome outcome) {
+            if (!options.json) {
+                out.println(SweepOutput.line(outcome, options.dryRun));
+                out.flush();
+            }
+        }
+
+        @Override
+        public void onReport(SweepReport report) {
+            if (report.outcomes().isEmpty()) {
+                return;
+            }
+            if (options.json) {
+                SweepOutput.printJson(report, out);
+            } else {
+                out.println(SweepOutput.summary(report));
+                out.flush();
+            }
+        }
+
+        @Override
+        public void onProblem(String line) {
+            err.println("idlewatch watch: " + line);
+            err.flush();
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package io.idlewatch.sweeper.docker;
+
+/** An engine answer the sweeper acts on; anything else surfaces as a plain failure. */
+public class DockerException extends RuntimeException {
+
+    public DockerException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /** 404: the container is already gone. */
+    public static final class NotFound extends DockerException {
+        public NotFound(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** 409: someone else is acting on the container, or it is running again. */
+    public static final class Conflict extends DockerException {
+        public Conflict(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}
