@@ -1,9 +1,18 @@
 package io.idlewatch.agent;
 
+import io.idlewatch.agent.config.AgentConfig;
+import io.idlewatch.agent.config.ConfigException;
+import io.idlewatch.agent.idle.Clock;
+import io.idlewatch.agent.idle.IdleLoop;
+import io.idlewatch.agent.idle.IdleTracker;
+import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.init.InitException;
 import io.idlewatch.agent.init.SignalChannel;
 import io.idlewatch.agent.init.SpawnException;
 import io.idlewatch.agent.init.Supervisor;
+import io.idlewatch.agent.posix.Signals;
+import io.idlewatch.agent.signal.ActivitySignal;
+import io.idlewatch.agent.signal.SystemPaths;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,12 +24,15 @@ import java.util.Map;
 
 /**
  * {@code idlewatch -- CMD [ARGS...]}: PID 1 of a workspace container.
- * Read top to bottom, it is the order the agent runs in.
+ * Read top to bottom, it is the order the agent runs in:
+ * config → signals → state → spawn → loop { forward, reap, sample, decide } → exit.
  */
 public final class Main {
     static final int EXIT_USAGE = 2;
     /** Set by the launcher for the JVM only; the workload must not inherit them. */
-    private static final List<String> LAUNCHER_ENV = List.of("_JAVA_SR_SIGNUM", "IDLEWATCH_LAUNCHER");
+    private static final List<String> LAUNCHER_ENV = List.of("_JAVA_SR_SIGNUM", "IDLEWATCH_CDS_DUMP");
+    /** Where the state file goes when /run/idlewatch cannot be made (non-root user, read-only /run). */
+    static final Path FALLBACK_STATE_DIR = Path.of("/tmp/idlewatch");
 
     private Main() {
     }
@@ -37,30 +49,91 @@ public final class Main {
             return EXIT_USAGE;
         }
 
-        // 2. Signals: the launcher blocked them all; make sure, or forwarding would silently not happen.
+        // 2. Configuration: any bad value stops us here, before anything is spawned.
+        AgentConfig config;
+        try {
+            config = AgentConfig.fromEnvironment();
+        } catch (ConfigException e) {
+            System.err.println("idlewatch: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        System.err.println(config.describe());
+        config.warnings().forEach(w -> Log.info(w));
+
+        // 3. Signals: the launcher blocked them all; make sure, or forwarding would silently not happen.
         if (!signalsBlockedByLauncher()) {
             Log.info("signals are not blocked; start the agent through /opt/idlewatch/bin/idlewatch, not java");
             return EXIT_USAGE;
         }
-        long graceMillis = 10_000;
         try (SignalChannel signals = SignalChannel.open()) {
-            Supervisor supervisor = new Supervisor(signals, graceMillis);
+            Supervisor supervisor = new Supervisor(signals, config.stopGrace().toMillis());
             supervisor.becomeSubreaperUnlessPid1();
 
-            // 3. Spawn the workload in its own process group.
+            // 4. Activity signals and the idle loop, with the state file the host reads.
+            List<ActivitySignal> sensors = io.idlewatch.agent.signal.Signals.create(
+                    config, SystemPaths.DEFAULT, ProcessHandle.current().pid());
+            IdleLoop idle = IdleLoop.create(config, sensors, Clock.SYSTEM, SystemPaths.DEFAULT.dev(),
+                    stateDirectory(), System.err::println);
+
+            // 5. Spawn the workload in its own process group.
             try {
                 supervisor.spawn(command, workloadEnvironment());
             } catch (SpawnException e) {
                 Log.info(e.getMessage());
+                idle.tracker().markStopping("workload-exit", e.exitCode(), e.getMessage());
+                idle.tracker().markStopped();
+                idle.writeState();
                 return e.exitCode();
             }
+            startIdleThread(idle, config, supervisor);
 
-            // 4. Forward, reap, until the workload ends; then TERM/KILL the survivors.
+            // 6. Forward, reap, and let the idle thread ask for a stop; then TERM/KILL the survivors.
             Supervisor.Outcome outcome = supervisor.run();
+
+            // 7. Say why we stopped, where the host can read it without exec.
+            recordOutcome(idle.tracker(), outcome);
+            idle.tracker().markStopped();
+            idle.writeState();
             return outcome.exitCode();
         } catch (InitException e) {
             Log.info(e.getMessage());
             return 1;
+        }
+    }
+
+    /** Samples every poll interval on its own thread, so a slow sensor never delays signal forwarding. */
+    private static void startIdleThread(IdleLoop idle, AgentConfig config, Supervisor supervisor) {
+        long pollMillis = config.pollInterval().toMillis();
+        Thread thread = new Thread(() -> {
+            while (true) {
+                IdleTracker.Decision decision = idle.poll();
+                if (decision.isStop()) {
+                    IdleTracker.StopInfo stop = idle.tracker().stopInfo();
+                    supervisor.requestStop(new Supervisor.StopRequest(stop.detail(), config.preStop(),
+                            config.stopGrace().toMillis(), config.exitCode()));
+                    return;
+                }
+                try {
+                    Thread.sleep(pollMillis);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "idlewatch-idle");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static void recordOutcome(IdleTracker tracker, Supervisor.Outcome outcome) {
+        if (outcome.stoppedBy() != null) {
+            return; // the tracker decided it and already holds the reason
+        }
+        int code = outcome.exitCode();
+        if (outcome.forwardedSignal() > 0) {
+            tracker.markStopping("signal", code, "the container got " + Signals.name(outcome.forwardedSignal())
+                    + "; the workload exited with " + code);
+        } else {
+            tracker.markStopping("workload-exit", code, "the workload exited with " + code);
         }
     }
 
@@ -78,13 +151,30 @@ public final class Main {
         return env;
     }
 
+    /** /run/idlewatch when we can make it, else /tmp/idlewatch (non-root users, read-only /run). */
+    static Path stateDirectory() {
+        for (Path dir : List.of(StateFile.DEFAULT_DIR, FALLBACK_STATE_DIR)) {
+            try {
+                Files.createDirectories(dir);
+                if (Files.isWritable(dir)) {
+                    return dir;
+                }
+            } catch (IOException | SecurityException e) {
+                // try the next one
+            }
+        }
+        Log.info("neither " + StateFile.DEFAULT_DIR + " nor " + FALLBACK_STATE_DIR
+                + " is writable; no state file (mount a tmpfs on /run to have one)");
+        return StateFile.DEFAULT_DIR;
+    }
+
     /** SigBlk in /proc/self/status covers SIGTERM when the launcher did its part. */
     private static boolean signalsBlockedByLauncher() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("SigBlk:")) {
                     long mask = Long.parseUnsignedLong(line.substring(7).trim(), 16);
-                    return (mask & (1L << (15 - 1))) != 0;
+                    return (mask & (1L << (Signals.SIGTERM - 1))) != 0;
                 }
             }
         } catch (IOException | NumberFormatException e) {

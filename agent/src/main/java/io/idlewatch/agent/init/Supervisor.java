@@ -19,7 +19,7 @@ public final class Supervisor {
     }
 
     /** How the workload ended. */
-    public record Outcome(int exitCode, StopRequest stoppedBy, int workloadStatus) {
+    public record Outcome(int exitCode, StopRequest stoppedBy, int workloadStatus, int forwardedSignal) {
     }
 
     private static final int TICK_MILLIS = 1000;
@@ -34,6 +34,8 @@ public final class Supervisor {
     private int workloadStatus = -1;
     private int helperPid = -1;
     private int helperStatus = -1;
+    /** The last signal passed on to the workload, 0 for none: tells "docker stop" from a workload that just ended. */
+    private int lastForwarded;
 
     public Supervisor(SignalChannel signals, long graceMillis) {
         this.signals = signals;
@@ -70,11 +72,11 @@ public final class Supervisor {
             if (request != null && workloadStatus < 0) {
                 stopWorkload(request);
                 terminateSurvivors();
-                return new Outcome(request.exitCode(), request, workloadStatus);
+                return new Outcome(request.exitCode(), request, workloadStatus, lastForwarded);
             }
         }
         terminateSurvivors();
-        return new Outcome(exitCodeOf(workloadStatus), null, workloadStatus);
+        return new Outcome(exitCodeOf(workloadStatus), null, workloadStatus, lastForwarded);
     }
 
     /** The shell's convention: the exit code, or 128 + the signal that killed it. */
@@ -89,6 +91,9 @@ public final class Supervisor {
                 continue;
             }
             Log.debug("forwarding " + Signals.name(sig) + " to process group " + workloadPid);
+            if (sig != Signals.SIGWINCH && sig != Signals.SIGCONT && sig != Signals.SIGURG) {
+                lastForwarded = sig;
+            }
             if (LibC.kill(-workloadPid, sig) != 0 && LibC.errno() != LibC.ESRCH) {
                 Log.info(LibC.failed("kill(" + Signals.name(sig) + ")", LibC.errno()));
             }

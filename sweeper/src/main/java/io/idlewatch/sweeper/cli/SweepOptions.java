@@ -38,6 +38,10 @@ final class SweepOptions {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    @Option(names = "--parallel", paramLabel = "N",
+            description = "Removals in flight at once, 1 to 32. Default ${DEFAULT-VALUE}.")
+    int parallel = Sweeper.DEFAULT_PARALLELISM;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "Host config (TOML). Default: $XDG_CONFIG_HOME/idlewatch/config.toml, else /etc/idlewatch/config.toml.")
     Path config;
@@ -57,6 +61,10 @@ final class SweepOptions {
     Sweeper sweeper(DockerApi docker, LabelSelector selector, HostConfig hostConfig, CliContext context) {
         SweepPolicy policy = new SweepPolicy(hostConfig, Optional.ofNullable(olderThan), Optional.ofNullable(volumes),
                 context.createdGrace());
-        return new Sweeper(docker, selector, policy, Sweeper.DEFAULT_PARALLELISM, context.clock(), context.hooks());
+        if (parallel < 1 || parallel > 32) {
+            throw new ConfigException("--parallel " + parallel + " is out of range; use 1 to 32, e.g. --parallel "
+                    + Sweeper.DEFAULT_PARALLELISM);
+        }
+        return new Sweeper(docker, selector, policy, parallel, context.clock(), context.hooks());
     }
 }

@@ -1,6 +1,7 @@
 package io.idlewatch.sweeper.core;
 
-import java.util.Locale;
+import java.math.BigDecimal;
+import java.math.MathContext;
 
 /** Byte counts the way the docker CLI prints them (decimal units, {@code 4.1kB}). */
 public final class Sizes {
@@ -17,6 +18,10 @@ public final class Sizes {
             value /= 1000;
             unit++;
         }
-        return unit == 0 ? bytes + "B" : String.format(Locale.ROOT, "%.3g%s", value, UNITS[unit]);
+        if (unit == 0) {
+            return bytes + "B";
+        }
+        // Three significant digits without trailing zeros, as docker prints them: 4.1kB, 12.3MB, 100MB.
+        return new BigDecimal(value).round(new MathContext(3)).stripTrailingZeros().toPlainString() + UNITS[unit];
     }
 }

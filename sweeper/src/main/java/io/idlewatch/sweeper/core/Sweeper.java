@@ -31,7 +31,7 @@ public final class Sweeper {
     /** The only states a container is removed in. */
     public static final List<String> REMOVABLE_STATES = List.of("exited", "created", "dead");
     /** Removals in flight at once: enough to keep the engine busy, few enough not to swamp it. */
-    public static final int DEFAULT_PARALLELISM = 6;
+    public static final int DEFAULT_PARALLELISM = 8;
 
     private static final Set<String> REMOVABLE = Set.copyOf(REMOVABLE_STATES);
 

@@ -67,10 +67,11 @@ public final class CpuSignal implements ActivitySignal {
 
     private static String percent(double cores) {
         double pct = cores * 100;
-        if (pct >= 10) {
+        long tenths = Math.round(pct * 10);
+        if (pct >= 10 || tenths % 10 == 0) {
             return Math.round(pct) + "%";
         }
-        return Math.round(pct * 10) / 10.0 + "%";
+        return tenths / 10 + "." + tenths % 10 + "%";
     }
 
     private int index(int i) {

@@ -97,7 +97,11 @@ public final class InetDiag {
             }
             at += align4(len);
         }
-        in.position(Math.min(at, end));
+        if (at < end) {
+            // a datagram holds whole messages; a tail shorter than a header is corruption
+            throw new IOException("malformed netlink message (" + (end - at) + " stray bytes)");
+        }
+        in.position(end);
         return false;
     }
 

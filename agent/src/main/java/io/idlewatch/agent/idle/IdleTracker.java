@@ -1,0 +1,397 @@
+package io.idlewatch.agent.idle;
+
+import io.idlewatch.agent.config.AgentConfig;
+import io.idlewatch.agent.config.Durations;
+import io.idlewatch.agent.signal.ActivitySignal;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The idle decision. Each {@link #poll()} samples every enabled signal; a
+ * sample is active when any signal fired, any signal failed (a broken sensor
+ * counts as activity and is reported degraded), or a hold from
+ * {@code idlewatch inhibit} exists. Idle time is the monotonic time since the
+ * last active sample (or {@link #touch}, or the start).
+ *
+ * <p>Thread-safe: the loop thread polls, a control-socket handler may touch,
+ * hold or change the timeout.
+ */
+public final class IdleTracker {
+
+    /** What the loop should do after a poll. */
+    public enum Decision {
+        /** Keep going. */
+        CONTINUE,
+        /** Idle stop is {@code warn_before} away: tell the terminals (once per idle period). */
+        WARN,
+        /** Idle for the whole timeout: stop. */
+        STOP_IDLE,
+        /** The lifetime cap is reached, activity or not: stop. */
+        STOP_LIFETIME;
+
+        public boolean isStop() {
+            return this == STOP_IDLE || this == STOP_LIFETIME;
+        }
+    }
+
+    /** One signal as shown by {@code idlewatch status} and the state file. */
+    public record SignalStatus(String name, boolean enabled, long lastFiredEpochMillis, boolean degraded,
+                               String detail) {
+    }
+
+    /** Why and when the agent is stopping; reason is idle, lifetime, workload-exit or signal. */
+    public record StopInfo(String reason, long atEpochMillis, int exitCode, String detail) {
+    }
+
+    /**
+     * A consistent view for the state file and the status command. Times are
+     * epoch milliseconds, -1 for none; durations null for off.
+     */
+    public record Status(String state, long nowEpochMillis, long startedEpochMillis, long idleMillis,
+                         Duration timeout, Duration maxLifetime, long lifetimeLeftMillis,
+                         long lastActivityEpochMillis, String lastActivitySignal, int holds,
+                         List<SignalStatus> signals, StopInfo stop) {
+    }
+
+    private static final class SignalState {
+        final String name;
+        final ActivitySignal signal;
+        long lastFiredNanos;
+        long lastFiredWall = -1;
+        boolean fired;
+        boolean degraded;
+        String detail;
+
+        SignalState(String name, ActivitySignal signal) {
+            this.name = name;
+            this.signal = signal;
+            this.detail = signal == null ? "disabled" : "not sampled yet";
+        }
+    }
+
+    private final Clock clock;
+    private final List<SignalState> states = new ArrayList<>();
+    private final Duration maxTimeout;
+    private final Duration maxLifetime;
+    private final Duration warnBefore;
+    private final int exitCode;
+    private final Consumer<String> log;
+    private final long startNanos;
+    private final long startWall;
+    private final Map<String, String> holds = new LinkedHashMap<>();
+
+    private Duration timeout;
+    private long lastActivityNanos;
+    private long lastActivityWall = -1;
+    private String lastActivitySignal;
+    private long lastTouchNanos = -1;
+    private String lastTouchReason;
+    private boolean warned;
+    private Decision stopDecision;
+    private StopInfo stop;
+    private String state = "running";
+
+    /**
+     * @param signals     the enabled signals; the SPEC's five are always listed (disabled ones as such)
+     * @param timeout     idle threshold, null = never stop for idleness
+     * @param maxTimeout  ceiling for {@link #setTimeout}, null = none
+     * @param maxLifetime lifetime cap, null = none
+     * @param warnBefore  notice lead time, zero = no notice
+     * @param exitCode    recorded in the stop info of idle and lifetime stops
+     * @param log         receives one line when a sensor becomes degraded or recovers
+     */
+    public IdleTracker(List<ActivitySignal> signals, Clock clock, Duration timeout, Duration maxTimeout,
+                       Duration maxLifetime, Duration warnBefore, int exitCode, Consumer<String> log) {
+        this.clock = clock;
+        this.timeout = timeout;
+        this.maxTimeout = maxTimeout;
+        this.maxLifetime = maxLifetime;
+        this.warnBefore = warnBefore == null ? Duration.ZERO : warnBefore;
+        this.exitCode = exitCode;
+        this.log = log;
+        for (String name : AgentConfig.SIGNAL_NAMES) {
+            ActivitySignal match = null;
+            for (ActivitySignal s : signals) {
+                if (s.name().equals(name)) {
+                    match = s;
+                }
+            }
+            states.add(new SignalState(name, match));
+        }
+        for (ActivitySignal s : signals) {
+            if (!AgentConfig.SIGNAL_NAMES.contains(s.name())) {
+                states.add(new SignalState(s.name(), s));
+            }
+        }
+        this.startNanos = clock.nanoTime();
+        this.startWall = clock.epochMillis();
+        this.lastActivityNanos = startNanos;
+    }
+
+    /** The tracker for {@code config}; {@code log} gets degraded/recovered lines. */
+    public static IdleTracker fromConfig(AgentConfig config, List<ActivitySignal> signals, Clock clock,
+                                         Consumer<String> log) {
+        return new IdleTracker(signals, clock, config.timeout(), config.maxTimeout(), config.maxLifetime(),
+                config.warnBefore(), config.exitCode(), log);
+    }
+
+    /** Samples every signal and decides. After a stop decision, keeps returning it without sampling. */
+    public synchronized Decision poll() {
+        if (stopDecision != null) {
+            return stopDecision;
+        }
+        long now = clock.nanoTime();
+        long wall = clock.epochMillis();
+        boolean active = false;
+        for (SignalState s : states) {
+            if (s.signal == null) {
+                continue;
+            }
+            s.fired = false;
+            try {
+                ActivitySignal.Reading r = s.signal.sample(now);
+                if (s.degraded) {
+                    log.accept("idlewatch: signal " + s.name + " recovered: " + r.detail());
+                }
+                s.degraded = false;
+                s.detail = r.detail();
+                if (r.fired()) {
+                    s.fired = true;
+                    s.lastFiredNanos = now;
+                    s.lastFiredWall = wall;
+                }
+            } catch (Throwable t) {
+                String why = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+                if (!s.degraded) {
+                    log.accept("idlewatch: signal " + s.name + " degraded (counts as activity): " + why);
+                }
+                s.degraded = true;
+                s.detail = "degraded: " + why;
+            }
+            if (s.fired || s.degraded) {
+                if (!active) {
+                    lastActivitySignal = s.name;
+                }
+                active = true;
+            }
+        }
+        if (!holds.isEmpty()) {
+            if (!active) {
+                lastActivitySignal = "inhibit";
+            }
+            active = true;
+        }
+        if (active) {
+            lastActivityNanos = now;
+            lastActivityWall = wall;
+            warned = false;
+        }
+        long idle = now - lastActivityNanos;
+        if (maxLifetime != null && now - startNanos >= maxLifetime.toNanos()) {
+            return stopping(Decision.STOP_LIFETIME, now, wall);
+        }
+        if (timeout != null && idle >= timeout.toNanos()) {
+            return stopping(Decision.STOP_IDLE, now, wall);
+        }
+        if (timeout != null && !active && !warned && !warnBefore.isZero()
+                && idle >= timeout.toNanos() - warnBefore.toNanos()) {
+            warned = true;
+            return Decision.WARN;
+        }
+        return Decision.CONTINUE;
+    }
+
+    private Decision stopping(Decision d, long now, long wall) {
+        stopDecision = d;
+        state = "stopping";
+        String line = reasonText(d, now);
+        stop = new StopInfo(d == Decision.STOP_IDLE ? "idle" : "lifetime", wall, exitCode, line);
+        return d;
+    }
+
+    /** Counts as activity now ({@code idlewatch touch}). */
+    public synchronized void touch(String reason) {
+        long now = clock.nanoTime();
+        lastActivityNanos = now;
+        lastActivityWall = clock.epochMillis();
+        lastActivitySignal = "touch";
+        lastTouchNanos = now;
+        lastTouchReason = reason;
+        warned = false;
+    }
+
+    /** Keeps the workspace active until {@link #release} ({@code idlewatch inhibit}). */
+    public synchronized void hold(String id, String reason) {
+        holds.put(id, reason == null ? "" : reason);
+        touchQuietly();
+    }
+
+    public synchronized void release(String id) {
+        if (holds.remove(id) != null) {
+            touchQuietly(); // idle time starts when the inhibiting command ends
+        }
+    }
+
+    private void touchQuietly() {
+        lastActivityNanos = clock.nanoTime();
+        lastActivityWall = clock.epochMillis();
+        lastActivitySignal = "inhibit";
+        warned = false;
+    }
+
+    /**
+     * Changes the idle threshold at runtime ({@code idlewatch timeout}).
+     *
+     * @param newTimeout null or zero = off
+     * @throws IllegalArgumentException when above {@code IDLEWATCH_MAX_TIMEOUT} (off included)
+     */
+    public synchronized void setTimeout(Duration newTimeout) {
+        Duration t = newTimeout == null || newTimeout.isZero() ? null : newTimeout;
+        if (t != null && t.isNegative()) {
+            throw new IllegalArgumentException("timeout " + Durations.format(t) + " is negative; "
+                    + Durations.EXAMPLE);
+        }
+        if (maxTimeout != null && (t == null || t.compareTo(maxTimeout) > 0)) {
+            throw new IllegalArgumentException("cannot set the timeout to " + (t == null ? "off" : Durations.format(t))
+                    + ": IDLEWATCH_MAX_TIMEOUT is " + Durations.format(maxTimeout)
+                    + "; use a duration of at most " + Durations.format(maxTimeout));
+        }
+        timeout = t;
+        warned = false;
+    }
+
+    /**
+     * Parses and applies {@code DURATION|off} as given to {@code idlewatch timeout}.
+     *
+     * @throws IllegalArgumentException one line naming the value and a good example
+     */
+    public void setTimeout(String text) {
+        String v = text == null ? "" : text.trim();
+        if (v.isEmpty() || v.equalsIgnoreCase("off") || v.equals("0")) {
+            setTimeout((Duration) null);
+            return;
+        }
+        Duration d;
+        try {
+            d = Durations.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("timeout \"" + v + "\": " + e.getMessage() + "; "
+                    + Durations.EXAMPLE + ", or off");
+        }
+        setTimeout(d);
+    }
+
+    /** The current idle threshold, null for off. */
+    public synchronized Duration timeout() {
+        return timeout;
+    }
+
+    /** Records a stop the tracker did not decide (the workload exited, the agent got a signal). */
+    public synchronized void markStopping(String reason, int exitCode, String detail) {
+        if (stop == null) {
+            stop = new StopInfo(reason, clock.epochMillis(), exitCode, detail);
+        }
+        state = "stopping";
+    }
+
+    /** The agent is about to exit. */
+    public synchronized void markStopped() {
+        state = "stopped";
+    }
+
+    /**
+     * The one line logged when stopping, e.g.
+     * {@code idlewatch: stopping: idle 30m0s >= timeout 30m (last activity: cpu 31m ago, exec never, …)}.
+     * Null before a stop was decided or marked.
+     */
+    public synchronized String stopLine() {
+        return stop == null ? null : "idlewatch: stopping: " + stop.detail();
+    }
+
+    /** The stop decision's record, or null. */
+    public synchronized StopInfo stopInfo() {
+        return stop;
+    }
+
+    private String reasonText(Decision d, long now) {
+        StringBuilder b = new StringBuilder(160);
+        if (d == Decision.STOP_IDLE) {
+            b.append("idle ").append(Durations.formatMeasured(Duration.ofNanos(now - lastActivityNanos)))
+                    .append(" >= timeout ").append(Durations.format(timeout));
+        } else {
+            b.append("lifetime ").append(Durations.formatMeasured(Duration.ofNanos(now - startNanos)))
+                    .append(" >= max lifetime ").append(Durations.format(maxLifetime));
+        }
+        b.append(" (last activity: ");
+        appendLastActivity(b, now);
+        return b.append(')').toString();
+    }
+
+    private void appendLastActivity(StringBuilder b, long now) {
+        boolean first = true;
+        for (SignalState s : states) {
+            b.append(first ? "" : ", ").append(s.name).append(' ');
+            first = false;
+            if (s.signal == null) {
+                b.append("off");
+            } else if (s.degraded) {
+                b.append("degraded");
+            } else if (s.lastFiredWall < 0) {
+                b.append("never");
+            } else {
+                b.append(ago(now - s.lastFiredNanos));
+            }
+        }
+        if (lastTouchNanos >= 0) {
+            b.append(", touch ").append(ago(now - lastTouchNanos));
+            if (lastTouchReason != null && !lastTouchReason.isBlank()) {
+                b.append(" (").append(lastTouchReason.replace('\n', ' ')).append(')');
+            }
+        }
+        if (!holds.isEmpty()) {
+            b.append(", inhibit ").append(holds.size()).append(holds.size() == 1 ? " hold" : " holds");
+        }
+    }
+
+    private static String ago(long nanos) {
+        return Durations.formatSeconds(nanos / 1_000_000) + " ago";
+    }
+
+    /**
+     * The notice written to every terminal {@code warn_before} ahead of an idle
+     * stop. Lines end in CRLF so raw-mode terminals show them cleanly.
+     */
+    public synchronized String warningText() {
+        long now = clock.nanoTime();
+        long idle = now - lastActivityNanos;
+        long left = timeout == null ? 0 : Math.max(0, timeout.toNanos() - idle);
+        return "\r\nidlewatch: this workspace has been idle for " + Durations.formatSeconds(idle / 1_000_000)
+                + " and will stop in " + Durations.formatSeconds(left / 1_000_000)
+                + " (timeout " + (timeout == null ? "off" : Durations.format(timeout)) + ").\r\n"
+                + "idlewatch: type anything here, or run `idlewatch touch`, to keep it running.\r\n";
+    }
+
+    /** Idle time now, in milliseconds. */
+    public synchronized long idleMillis() {
+        return (clock.nanoTime() - lastActivityNanos) / 1_000_000;
+    }
+
+    /** A consistent snapshot for the state file and {@code idlewatch status}. */
+    public synchronized Status status() {
+        long now = clock.nanoTime();
+        long wall = clock.epochMillis();
+        List<SignalStatus> list = new ArrayList<>(states.size());
+        for (SignalState s : states) {
+            list.add(new SignalStatus(s.name, s.signal != null, s.lastFiredWall, s.degraded, s.detail));
+        }
+        long left = maxLifetime == null ? -1 : Math.max(0, (maxLifetime.toNanos() - (now - startNanos)) / 1_000_000);
+        return new Status(state, wall, startWall, (now - lastActivityNanos) / 1_000_000, timeout, maxLifetime, left,
+                lastActivityWall, lastActivitySignal, holds.size(), Collections.unmodifiableList(list), stop);
+    }
+}

@@ -1,0 +1,37 @@
+package io.idlewatch.agent.idle;
+
+import io.idlewatch.agent.signal.ActivitySignal;
+
+/** A signal whose next samples the test decides: fire once, keep failing, or stay quiet. */
+final class ScriptedSignal implements ActivitySignal {
+    private final String name;
+    boolean fireNext;
+    /** Thrown by every sample while set (an Error too: the loop must survive linkage errors). */
+    Throwable failure;
+    int samples;
+
+    ScriptedSignal(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Reading sample(long monotonicNanos) {
+        samples++;
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        if (fireNext) {
+            fireNext = false;
+            return Reading.fired(name + " fired");
+        }
+        return Reading.quiet(name + " quiet");
+    }
+}

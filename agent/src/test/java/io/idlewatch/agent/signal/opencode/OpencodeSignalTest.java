@@ -1,0 +1,189 @@
+package io.idlewatch.agent.signal.opencode;
+
+import com.sun.net.httpserver.HttpServer;
+import io.idlewatch.agent.signal.ActivitySignal;
+import io.idlewatch.agent.signal.ActivitySignalContract;
+import io.idlewatch.agent.signal.Fixtures;
+import io.idlewatch.agent.signal.http.OwnClientPorts;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Against a tiny in-test HTTP server that answers /session/status like opencode. */
+class OpencodeSignalTest extends ActivitySignalContract {
+    private final List<HttpServer> servers = new ArrayList<>();
+    private final List<String> authorizations = new ArrayList<>();
+
+    /** What the fake opencode answers: status code, body, and whether to use chunked encoding. */
+    private static final class Answer {
+        volatile int status = 200;
+        volatile String body;
+        volatile boolean chunked;
+
+        Answer(String body) {
+            this.body = body;
+        }
+    }
+
+    private int serve(Answer answer, String password) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/session/status", exchange -> {
+            String auth = exchange.getRequestHeaders().getFirst("Authorization");
+            synchronized (authorizations) {
+                authorizations.add(String.valueOf(auth));
+            }
+            int status = answer.status;
+            if (password != null && !("Basic " + Base64.getEncoder().encodeToString(
+                    ("opencode:" + password).getBytes(StandardCharsets.UTF_8))).equals(auth)) {
+                status = 401;
+            }
+            byte[] body = answer.body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(status, answer.chunked ? 0 : body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.start();
+        servers.add(server);
+        return server.getAddress().getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        servers.forEach(s -> s.stop(0));
+    }
+
+    private static String body(String name) throws IOException {
+        return Files.readString(Fixtures.resource("opencode/" + name));
+    }
+
+    private static OpencodeSignal signal(int port, String password) {
+        return new OpencodeSignal("127.0.0.1", new int[] {port}, "opencode", password, Duration.ofSeconds(2),
+                new OwnClientPorts());
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    protected String expectedName() {
+        return "opencode";
+    }
+
+    @Override
+    protected boolean firesWhileActivityLasts() {
+        return true;
+    }
+
+    @Override
+    protected Fixture quietFixture(java.nio.file.Path dir) throws Exception {
+        Answer answer = new Answer(body("idle.json"));
+        int port = serve(answer, null);
+        OpencodeSignal signal = signal(port, null);
+        return fixture(signal, () -> answer.body = body("busy.json"), () -> answer.body = body("empty.json"));
+    }
+
+    @Override
+    protected ActivitySignal brokenSignal(java.nio.file.Path dir) throws Exception {
+        Answer answer = new Answer("{\"name\":\"UnknownError\"}");
+        answer.status = 500;
+        return signal(serve(answer, null), null);
+    }
+
+    @Test
+    void busyAndRetryingSessionsCount() throws Exception {
+        Answer answer = new Answer(body("busy.json"));
+        OpencodeSignal s = signal(serve(answer, null), null);
+        ActivitySignal.Reading r = s.sample(0);
+        assertTrue(r.fired());
+        assertEquals("opencode 1 busy session", r.detail());
+        answer.body = body("retry.json");
+        assertTrue(s.sample(1).fired(), "a retry inside a message string must not read as idle");
+        answer.body = body("nested-idle.json");
+        assertFalse(s.sample(2).fired(), "a nested busy inside extra data is not the session's type");
+        assertEquals("opencode 1 session, none busy", s.sample(3).detail());
+    }
+
+    @Test
+    void chunkedAnswersAreRead() throws Exception {
+        Answer answer = new Answer(body("busy.json"));
+        answer.chunked = true;
+        assertTrue(signal(serve(answer, null), null).sample(0).fired());
+    }
+
+    @Test
+    void nothingListeningMeansOpencodeIsNotRunningNotBroken() throws Exception {
+        ActivitySignal.Reading r = signal(closedPort(), null).sample(0);
+        assertFalse(r.fired());
+        assertEquals("opencode not running", r.detail());
+    }
+
+    @Test
+    void sendsBasicAuthAsOpencodeExpects() throws Exception {
+        Answer answer = new Answer(body("busy.json"));
+        int port = serve(answer, "s3cret");
+        assertTrue(signal(port, "s3cret").sample(0).fired());
+        assertEquals("Basic b3BlbmNvZGU6czNjcmV0", authorizations.get(0)); // opencode:s3cret
+        IOException wrong = assertThrows(IOException.class, () -> signal(port, "wrong").sample(1));
+        assertEquals("opencode on port " + port + " answered HTTP 401 (check OPENCODE_SERVER_PASSWORD)",
+                wrong.getMessage());
+    }
+
+    @Test
+    void noPasswordSendsNoAuthorization() throws Exception {
+        signal(serve(new Answer("{}"), null), null).sample(0);
+        assertEquals(List.of("null"), authorizations);
+    }
+
+    @Test
+    void unreadableBodiesAreFailures() throws Exception {
+        for (String bad : List.of("html.txt", "truncated.json")) {
+            Answer answer = new Answer(body(bad));
+            int port = serve(answer, null);
+            IOException e = assertThrows(IOException.class, () -> signal(port, null).sample(0), bad);
+            assertTrue(e.getMessage().startsWith("opencode on port " + port + ": unreadable /session/status"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void sumsOverPortsAndSkipsThoseWithoutOpencode() throws Exception {
+        int a = serve(new Answer(body("busy.json")), null);
+        int b = serve(new Answer("{\"x\":{\"type\":\"busy\"},\"y\":{\"type\":\"retry\",\"attempt\":1}}"), null);
+        OpencodeSignal s = new OpencodeSignal("127.0.0.1", new int[] {a, closedPort(), b}, "opencode", null,
+                Duration.ofSeconds(2), new OwnClientPorts());
+        assertEquals("opencode 3 busy sessions", s.sample(0).detail());
+    }
+
+    @Test
+    void probePortsAreRecordedForTheHttpSignal() throws Exception {
+        OwnClientPorts own = new OwnClientPorts();
+        int port = serve(new Answer("{}"), null);
+        new OpencodeSignal("127.0.0.1", new int[] {port}, "opencode", null, Duration.ofSeconds(2), own).sample(0);
+        boolean any = false;
+        for (int p = 1024; p < 65536 && !any; p++) {
+            any = own.contains(p);
+        }
+        assertTrue(any);
+    }
+}

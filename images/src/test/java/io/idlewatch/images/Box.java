@@ -1,0 +1,216 @@
+package io.idlewatch.images;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
+import com.github.dockerjava.api.command.WaitContainerResultCallback;
+import org.testcontainers.DockerClientFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One real container on the real engine, through the Docker client Testcontainers
+ * configures (Ryuk off: every Box removes its container on close).
+ */
+final class Box implements AutoCloseable {
+    static final String AGENT_TEST_IMAGE = "localhost/idlewatch/test-workload:latest";
+    static final String NOSHELL_IMAGE = "localhost/idlewatch/test-noshell:latest";
+    static final String RUN_LABEL = "io.idlewatch.test.run";
+    static final String RUN_ID = UUID.randomUUID().toString();
+
+    static DockerClient docker() {
+        return DockerClientFactory.instance().client();
+    }
+
+    /** What `docker run` would be told. */
+    static final class Spec {
+        final String image;
+        List<String> cmd = List.of();
+        List<String> entrypoint;
+        String user;
+        boolean capDropAll;
+        boolean readOnly;
+        boolean init;
+        boolean tty;
+        boolean stdinOpen;
+        Map<String, String> env = new HashMap<>();
+        Map<String, String> tmpfs = new HashMap<>();
+        Map<String, String> labels = new HashMap<>();
+        Integer publish;
+
+        Spec(String image) {
+            this.image = image;
+        }
+
+        Spec cmd(String... c) { this.cmd = List.of(c); return this; }
+        Spec entrypoint(String... e) { this.entrypoint = List.of(e); return this; }
+        Spec user(String u) { this.user = u; return this; }
+        Spec capDropAll() { this.capDropAll = true; return this; }
+        Spec readOnly() { this.readOnly = true; return this; }
+        Spec init() { this.init = true; return this; }
+        Spec tty() { this.tty = true; this.stdinOpen = true; return this; }
+        Spec env(String k, String v) { this.env.put(k, v); return this; }
+        Spec tmpfs(String path) { this.tmpfs.put(path, "rw,exec,mode=1777"); return this; }
+        Spec label(String k, String v) { this.labels.put(k, v); return this; }
+        Spec publish(int port) { this.publish = port; return this; }
+
+        Box start() {
+            return Box.start(this);
+        }
+    }
+
+    final String id;
+
+    private Box(String id) {
+        this.id = id;
+    }
+
+    static Spec of(String image) {
+        return new Spec(image);
+    }
+
+    private static Box start(Spec spec) {
+        HostConfig host = HostConfig.newHostConfig().withInit(spec.init ? true : null);
+        if (spec.capDropAll) {
+            host.withCapDrop(Capability.ALL);
+        }
+        if (spec.readOnly) {
+            host.withReadonlyRootfs(true);
+        }
+        if (!spec.tmpfs.isEmpty()) {
+            host.withTmpFs(spec.tmpfs);
+        }
+        Map<String, String> labels = new HashMap<>(spec.labels);
+        labels.put(RUN_LABEL, RUN_ID);
+        List<String> env = new ArrayList<>();
+        spec.env.forEach((k, v) -> env.add(k + "=" + v));
+        CreateContainerCmd create = docker().createContainerCmd(spec.image)
+                .withLabels(labels)
+                .withEnv(env)
+                .withTty(spec.tty)
+                .withStdinOpen(spec.stdinOpen);
+        if (spec.publish != null) {
+            ExposedPort port = ExposedPort.tcp(spec.publish);
+            Ports bindings = new Ports();
+            bindings.bind(port, Ports.Binding.bindIpAndPort("127.0.0.1", 0));
+            host.withPortBindings(bindings);
+            create.withExposedPorts(port);
+        }
+        create.withHostConfig(host);
+        if (!spec.cmd.isEmpty()) {
+            create.withCmd(spec.cmd);
+        }
+        if (spec.entrypoint != null) {
+            create.withEntrypoint(spec.entrypoint);
+        }
+        if (spec.user != null) {
+            create.withUser(spec.user);
+        }
+        String id = create.exec().getId();
+        docker().startContainerCmd(id).exec();
+        return new Box(id);
+    }
+
+    void kill(String signal) {
+        docker().killContainerCmd(id).withSignal(signal).exec();
+    }
+
+    /** `docker stop -t seconds`. */
+    void stop(int seconds) {
+        docker().stopContainerCmd(id).withTimeout(seconds).exec();
+    }
+
+    /** Waits for the container to exit and returns its exit code. */
+    int awaitExit(Duration timeout) {
+        return docker().waitContainerCmd(id).exec(new WaitContainerResultCallback())
+                .awaitStatusCode(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    boolean running() {
+        return Boolean.TRUE.equals(inspect().getState().getRunning());
+    }
+
+    InspectContainerResponse inspect() {
+        return docker().inspectContainerCmd(id).exec();
+    }
+
+    /** The host port a published container port is bound to. */
+    int hostPort(int containerPort) {
+        return Integer.parseInt(inspect().getNetworkSettings().getPorts().getBindings()
+                .get(ExposedPort.tcp(containerPort))[0].getHostPortSpec());
+    }
+
+    String logs() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            docker().logContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(false)
+                    .exec(new ResultCallback.Adapter<Frame>() {
+                        @Override
+                        public void onNext(Frame frame) {
+                            out.writeBytes(frame.getPayload());
+                        }
+                    }).awaitCompletion(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out.toString();
+    }
+
+    /** Runs a command with `docker exec` and returns its stdout+stderr. */
+    String exec(String... cmd) {
+        String execId = docker().execCreateCmd(id).withCmd(cmd).withAttachStdout(true).withAttachStderr(true)
+                .exec().getId();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            docker().execStartCmd(execId).exec(new ResultCallback.Adapter<Frame>() {
+                @Override
+                public void onNext(Frame frame) {
+                    out.writeBytes(frame.getPayload());
+                }
+            }).awaitCompletion(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out.toString();
+    }
+
+    @Override
+    public void close() {
+        try {
+            docker().removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+        } catch (RuntimeException ignored) {
+            // already gone
+        }
+    }
+
+    /** Polls until the condition holds; fails the test with the message when time runs out. */
+    static void eventually(Duration timeout, String what, java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(what + ": interrupted");
+            }
+        }
+        throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
+    }
+}

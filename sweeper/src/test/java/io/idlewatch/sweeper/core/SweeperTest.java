@@ -1,0 +1,295 @@
+package io.idlewatch.sweeper.core;
+
+import io.idlewatch.sweeper.config.HostConfig;
+import io.idlewatch.sweeper.core.ContainerOutcome.Action;
+import io.idlewatch.sweeper.core.ContainerOutcome.SkipReason;
+import io.idlewatch.sweeper.docker.ContainerDetails;
+import io.idlewatch.sweeper.docker.ContainerSummary;
+import io.idlewatch.sweeper.docker.DockerException;
+import io.idlewatch.sweeper.testing.FakeDocker;
+import io.idlewatch.sweeper.testing.FakeDocker.FakeContainer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SweeperTest {
+
+    static final Instant NOW = Instant.parse("2026-11-22T07:00:00Z");
+    static final Instant HOUR_AGO = NOW.minus(Duration.ofHours(1));
+
+    final FakeDocker docker = new FakeDocker();
+
+    Sweeper sweeper(Optional<Duration> olderThan, Sweeper.Hooks hooks) {
+        return sweeper(SweepPolicy.of(HostConfig.NONE, olderThan, Optional.empty()), hooks);
+    }
+
+    Sweeper sweeper(SweepPolicy policy, Sweeper.Hooks hooks) {
+        return new Sweeper(docker, LabelSelector.managedAnd(List.of()), policy, 4, Clock.fixed(NOW, ZoneOffset.UTC), hooks);
+    }
+
+    SweepReport sweep() {
+        return sweeper(Optional.empty(), Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+    }
+
+    static ContainerOutcome outcome(SweepReport report, String name) {
+        return report.outcomes().stream().filter(o -> o.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void removesExitedCreatedAndDeadOnly_evenWhenTheEngineIgnoresTheStateFilter() {
+        docker.add("exited", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.add("created", "created", HOUR_AGO);
+        docker.add("dead", "dead", HOUR_AGO).finished(HOUR_AGO, 137);
+        docker.add("running", "running", HOUR_AGO);
+        docker.add("paused", "paused", HOUR_AGO);
+        docker.add("restarting", "restarting", HOUR_AGO);
+        docker.add("removing", "removing", HOUR_AGO);
+        docker.ignoreLabelFilters = true;
+
+        SweepReport report = sweep();
+
+        assertEquals(List.of("created", "dead", "exited"), docker.removed.stream().sorted().toList());
+        for (String name : List.of("running", "paused", "restarting", "removing")) {
+            assertEquals(SkipReason.NOT_REMOVABLE, outcome(report, name).skipReason(), name);
+            assertTrue(docker.exists(name), name);
+        }
+    }
+
+    @Test
+    void deadContainerThatNeverFinishedAgesFromCreation() {
+        docker.add("dead-old", "dead", HOUR_AGO);
+        docker.add("dead-new", "dead", NOW.minusSeconds(30));
+
+        SweepReport report = sweeper(Optional.of(Duration.ofMinutes(10)), Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+
+        assertEquals(List.of("dead-old"), docker.removed);
+        assertEquals(SkipReason.TOO_YOUNG, outcome(report, "dead-new").skipReason());
+    }
+
+    @Test
+    void labelsAreRecheckedOnOurSideWhenTheEngineIgnoresTheFilter() {
+        docker.add("ours", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        FakeContainer stranger = docker.add("stranger", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        stranger.labels.remove("io.idlewatch.managed");
+        FakeContainer other = docker.add("other-workspace", "exited", HOUR_AGO, "io.idlewatch.workspace=b").finished(HOUR_AGO, 0);
+        docker.ignoreLabelFilters = true;
+
+        Sweeper selective = new Sweeper(docker, LabelSelector.managedAnd(List.of("io.idlewatch.workspace=a")),
+                SweepPolicy.of(HostConfig.NONE, Optional.empty(), Optional.empty()), 4,
+                Clock.fixed(NOW, ZoneOffset.UTC), Sweeper.Hooks.NONE);
+        SweepReport report = selective.sweep(false, o -> { }, () -> false);
+
+        assertEquals(List.of(), docker.removed);
+        assertEquals(3, report.skippedByReason().get(SkipReason.NOT_SELECTED));
+        assertTrue(docker.calls.stream().noneMatch(c -> c.startsWith("inspect")), "a stranger is not even inspected");
+        assertTrue(docker.exists(stranger.name) && docker.exists(other.name));
+    }
+
+    @Test
+    void anEmptySelectorIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new LabelSelector(List.of()));
+        assertThrows(IllegalArgumentException.class, () -> new LabelSelector(List.of("=x")));
+    }
+
+    @Test
+    void keepLabelIsNeverRemoved() {
+        docker.add("kept", "exited", HOUR_AGO, "io.idlewatch.keep=true").finished(HOUR_AGO, 0);
+        docker.add("not-kept", "exited", HOUR_AGO, "io.idlewatch.keep=false").finished(HOUR_AGO, 0);
+
+        SweepReport report = sweep();
+
+        assertEquals(List.of("not-kept"), docker.removed);
+        assertEquals(SkipReason.KEEP, outcome(report, "kept").skipReason());
+    }
+
+    @Test
+    void ageCountsFromFinishNotCreation_andCreatedFromCreation() {
+        Instant longAgo = NOW.minus(Duration.ofDays(2));
+        docker.add("finished-long-ago", "exited", longAgo).finished(NOW.minus(Duration.ofMinutes(20)), 0);
+        docker.add("finished-just-now", "exited", longAgo).finished(NOW.minus(Duration.ofMinutes(5)), 0);
+        docker.add("created-long-ago", "created", NOW.minus(Duration.ofMinutes(15)));
+
+        SweepReport report = sweeper(Optional.of(Duration.ofMinutes(10)), Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+
+        assertEquals(List.of("created-long-ago", "finished-long-ago"), docker.removed.stream().sorted().toList());
+        ContainerOutcome young = outcome(report, "finished-just-now");
+        assertEquals(SkipReason.TOO_YOUNG, young.skipReason());
+        assertEquals("too young: exited (0) 5m ago, needs 10m", young.detail());
+        assertEquals(Optional.of(NOW.plus(Duration.ofMinutes(5))), report.nextEligible());
+    }
+
+    @Test
+    void aCreatedContainerYoungerThanTwoMinutesIsNeverRemoved_evenWithOlderThanZero() {
+        docker.add("just-created", "created", NOW.minusSeconds(100));
+        docker.add("created-a-while-ago", "created", NOW.minusSeconds(121));
+
+        SweepReport report = sweeper(Optional.of(Duration.ZERO), Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+
+        assertEquals(List.of("created-a-while-ago"), docker.removed);
+        assertEquals("too young: created 1m40s ago, needs 2m", outcome(report, "just-created").detail());
+    }
+
+    @Test
+    void aContainerRestartedBetweenListAndRemoveSurvives() {
+        FakeContainer restarted = docker.add("restarted", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.add("left-alone", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+
+        SweepReport report = sweeper(Optional.empty(), new Sweeper.Hooks() {
+            @Override
+            public void beforeRecheck(ContainerSummary listed) {
+                if (listed.id().equals(restarted.id)) {
+                    restarted.state = "running";
+                }
+            }
+        }).sweep(false, o -> { }, () -> false);
+
+        assertEquals(List.of("left-alone"), docker.removed);
+        assertEquals(SkipReason.NOT_REMOVABLE, outcome(report, "restarted").skipReason());
+        assertEquals("now running", outcome(report, "restarted").detail());
+    }
+
+    @Test
+    void aContainerRestartedAfterTheRecheckIsRefusedByTheEngineAndSkippedAsConflict() {
+        FakeContainer restarted = docker.add("restarted-late", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+
+        SweepReport report = sweeper(Optional.empty(), new Sweeper.Hooks() {
+            @Override
+            public void beforeRemove(ContainerDetails inspected) {
+                restarted.state = "running";
+            }
+        }).sweep(false, o -> { }, () -> false);
+
+        assertTrue(docker.exists("restarted-late"));
+        ContainerOutcome outcome = outcome(report, "restarted-late");
+        assertEquals(SkipReason.CONFLICT, outcome.skipReason());
+        assertTrue(outcome.detail().contains("You cannot remove a running container"), outcome.detail());
+        assertFalse(report.anyFailed());
+    }
+
+    @Test
+    void notFoundMeansAlreadyGone_atInspectOrAtRemove() {
+        FakeContainer vanishing = docker.add("vanishing", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.add("removed-by-someone-else", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.removeFailures.put(docker.byName("removed-by-someone-else").id, new DockerException.NotFound("No such container", null));
+
+        SweepReport report = sweeper(Optional.empty(), new Sweeper.Hooks() {
+            @Override
+            public void beforeRecheck(ContainerSummary listed) {
+                if (listed.id().equals(vanishing.id)) {
+                    docker.containers.remove(vanishing.id);
+                }
+            }
+        }).sweep(false, o -> { }, () -> false);
+
+        assertEquals(2, report.skippedByReason().get(SkipReason.GONE));
+        assertFalse(report.anyFailed());
+    }
+
+    @Test
+    void oneFailureDoesNotStopTheRest_andEverythingIsCounted() {
+        for (int i = 0; i < 10; i++) {
+            docker.add("ws-" + i, "exited", HOUR_AGO).finished(HOUR_AGO, 0).size(1000);
+        }
+        docker.add("kept", "exited", HOUR_AGO, "io.idlewatch.keep=true");
+        docker.removeFailures.put(docker.byName("ws-3").id, new DockerException("driver failed to remove root filesystem", null));
+
+        SweepReport report = sweep();
+
+        assertEquals(9, docker.removed.size());
+        assertEquals(1, report.count(Action.FAILED));
+        assertEquals("driver failed to remove root filesystem", outcome(report, "ws-3").detail());
+        assertEquals("removed 9, skipped 1 (1 keep label), failed 1, reclaimed 9kB", report.summaryLine());
+        assertEquals(9000, report.reclaimedBytes());
+    }
+
+    @Test
+    void removalsRunSeveralAtOnceButBounded() {
+        for (int i = 0; i < 24; i++) {
+            docker.add("ws-" + i, "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        }
+        docker.removalMillis = 30;
+
+        long start = System.nanoTime();
+        sweep();
+        long millis = (System.nanoTime() - start) / 1_000_000;
+
+        assertEquals(24, docker.removed.size());
+        assertEquals(4, docker.maxRemovalsInFlight.get());
+        assertTrue(millis < 24 * 30, "parallel: " + millis + "ms");
+    }
+
+    @Test
+    void noRemovalStartsOnceStopIsRequested() {
+        for (int i = 0; i < 12; i++) {
+            docker.add("ws-" + i, "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        }
+        AtomicBoolean stop = new AtomicBoolean();
+        List<ContainerOutcome> seen = new ArrayList<>();
+
+        SweepReport report = sweeper(Optional.empty(), Sweeper.Hooks.NONE).sweep(false, o -> {
+            seen.add(o);
+            stop.set(true);
+        }, stop::get);
+
+        assertTrue(docker.removed.size() >= 1 && docker.removed.size() <= 4, "removed " + docker.removed.size());
+        assertEquals(12 - docker.removed.size(), report.skippedByReason().get(SkipReason.STOPPING));
+        assertEquals(12, seen.size());
+    }
+
+    @Test
+    void dryRunDecidesTheSameAndRemovesNothing() {
+        docker.add("a", "exited", HOUR_AGO).finished(HOUR_AGO, 0).size(5);
+        docker.add("b", "exited", HOUR_AGO, "io.idlewatch.keep=true");
+
+        SweepReport report = sweeper(Optional.empty(), Sweeper.Hooks.NONE).sweep(true, o -> { }, () -> false);
+
+        assertEquals(List.of(), docker.removed);
+        assertTrue(docker.calls.stream().noneMatch(c -> c.startsWith("remove")));
+        assertEquals("removed 1, skipped 1 (1 keep label), failed 0, reclaimed 5B", report.summaryLine());
+    }
+
+    @Test
+    void volumesFollowFlagThenWorkspaceTableThenDefaults() {
+        docker.add("plain", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.add("eph", "exited", HOUR_AGO, "io.idlewatch.workspace=eph").finished(HOUR_AGO, 0);
+        HostConfig config = new HostConfig(Optional.of(Path.of("x.toml")),
+                new HostConfig.Settings(Optional.empty(), Optional.of(false)),
+                Map.of("eph", new HostConfig.Settings(Optional.empty(), Optional.of(true))), Optional.empty());
+
+        sweeper(SweepPolicy.of(config, Optional.empty(), Optional.empty()), Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+
+        List<String> order = List.copyOf(docker.removed);
+        assertTrue(docker.removedWithVolumes.get(order.indexOf("eph")));
+        assertFalse(docker.removedWithVolumes.get(order.indexOf("plain")));
+    }
+
+    @Test
+    void workspaceOlderThanOverridesDefaults_andTheFlagOverridesBoth() {
+        HostConfig config = new HostConfig(Optional.empty(),
+                new HostConfig.Settings(Optional.of(Duration.ofMinutes(10)), Optional.empty()),
+                Map.of("fast", new HostConfig.Settings(Optional.of(Duration.ZERO), Optional.empty())), Optional.empty());
+
+        SweepPolicy fileOnly = SweepPolicy.of(config, Optional.empty(), Optional.empty());
+        assertEquals(Duration.ZERO, fileOnly.forContainer(Map.of("io.idlewatch.workspace", "fast")).olderThan());
+        assertEquals(Duration.ofMinutes(10), fileOnly.forContainer(Map.of("io.idlewatch.workspace", "slow")).olderThan());
+        assertEquals(Duration.ofMinutes(10), fileOnly.forContainer(Map.of()).olderThan());
+
+        SweepPolicy flag = SweepPolicy.of(config, Optional.of(Duration.ofHours(1)), Optional.of(true));
+        assertEquals(new SweepPolicy.Effective(Duration.ofHours(1), true),
+                flag.forContainer(Map.of("io.idlewatch.workspace", "fast")));
+    }
+}

@@ -1,0 +1,199 @@
+package io.idlewatch.sweeper.testing;
+
+import io.idlewatch.sweeper.core.LabelSelector;
+import io.idlewatch.sweeper.docker.ContainerDetails;
+import io.idlewatch.sweeper.docker.ContainerSummary;
+import io.idlewatch.sweeper.docker.DockerApi;
+import io.idlewatch.sweeper.docker.DockerException;
+
+import java.io.Closeable;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * An in-memory engine with the engine's rules that matter here: removal without force is refused
+ * for a running, paused or restarting container, and a removed container is gone. It can also
+ * misbehave on request: ignore label filters, fail removals, report a container as gone.
+ */
+public final class FakeDocker implements DockerApi {
+
+    public final Map<String, FakeContainer> containers = new LinkedHashMap<>();
+    public final Map<String, RuntimeException> removeFailures = new HashMap<>();
+    public final Map<String, byte[]> stateFiles = new HashMap<>();
+    public final List<String> removed = new CopyOnWriteArrayList<>();
+    public final List<Boolean> removedWithVolumes = new CopyOnWriteArrayList<>();
+    public final List<String> calls = new CopyOnWriteArrayList<>();
+    public final AtomicInteger removalsInFlight = new AtomicInteger();
+    public final AtomicInteger maxRemovalsInFlight = new AtomicInteger();
+    public volatile boolean ignoreLabelFilters;
+    public volatile long removalMillis;
+    public volatile RuntimeException unreachable;
+    public final List<Consumer<String>> dieListeners = new CopyOnWriteArrayList<>();
+    public volatile int closedEventStreams;
+
+    /** One container; mutable so tests can change its state between list and remove. */
+    public static final class FakeContainer {
+        public final String id;
+        public final String name;
+        public volatile String state;
+        public final Map<String, String> labels;
+        public final Instant created;
+        public volatile Instant started;
+        public volatile Instant finished;
+        public volatile int exitCode;
+        public volatile long sizeRw;
+
+        FakeContainer(String id, String name, String state, Map<String, String> labels, Instant created) {
+            this.id = id;
+            this.name = name;
+            this.state = state;
+            this.labels = labels;
+            this.created = created;
+        }
+
+        public FakeContainer finished(Instant at, int code) {
+            this.started = at.minusSeconds(1);
+            this.finished = at;
+            this.exitCode = code;
+            return this;
+        }
+
+        public FakeContainer size(long bytes) {
+            this.sizeRw = bytes;
+            return this;
+        }
+    }
+
+    public FakeContainer add(String name, String state, Instant created, String... labelPairs) {
+        Map<String, String> labels = new HashMap<>();
+        labels.put("io.idlewatch.managed", "true");
+        for (String pair : labelPairs) {
+            int eq = pair.indexOf('=');
+            labels.put(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        String id = String.format("%012d", containers.size() + 1) + "f".repeat(52);
+        FakeContainer c = new FakeContainer(id, name, state, labels, created);
+        containers.put(id, c);
+        return c;
+    }
+
+    public FakeContainer byName(String name) {
+        return containers.values().stream().filter(c -> c.name.equals(name)).findFirst().orElseThrow();
+    }
+
+    public boolean exists(String name) {
+        return containers.values().stream().anyMatch(c -> c.name.equals(name));
+    }
+
+    private void checkReachable() {
+        if (unreachable != null) {
+            throw unreachable;
+        }
+    }
+
+    @Override
+    public EngineVersion version() {
+        checkReachable();
+        calls.add("version");
+        return new EngineVersion("20.10.24", "1.41", "1.12");
+    }
+
+    @Override
+    public synchronized List<ContainerSummary> list(Collection<String> labelFilters, Collection<String> states) {
+        checkReachable();
+        calls.add("list");
+        LabelSelector selector = new LabelSelector(List.copyOf(labelFilters));
+        List<ContainerSummary> out = new ArrayList<>();
+        for (FakeContainer c : containers.values()) {
+            if (!ignoreLabelFilters && (!selector.matches(c.labels) || !states.isEmpty() && !states.contains(c.state))) {
+                continue;
+            }
+            out.add(new ContainerSummary(c.id, c.name, c.state, c.labels, c.created));
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized ContainerDetails inspect(String id) {
+        checkReachable();
+        calls.add("inspect " + id);
+        FakeContainer c = containers.get(id);
+        if (c == null) {
+            throw new DockerException.NotFound("No such container: " + id, null);
+        }
+        return new ContainerDetails(c.id, c.name, c.state, c.labels, c.created, Optional.ofNullable(c.started),
+                Optional.ofNullable(c.finished), c.exitCode, "", c.sizeRw, List.of());
+    }
+
+    @Override
+    public void remove(String id, boolean anonymousVolumes) {
+        checkReachable();
+        int now = removalsInFlight.incrementAndGet();
+        maxRemovalsInFlight.accumulateAndGet(now, Math::max);
+        try {
+            if (removalMillis > 0) {
+                Thread.sleep(removalMillis);
+            }
+            synchronized (this) {
+                calls.add("remove " + id);
+                RuntimeException failure = removeFailures.get(id);
+                if (failure != null) {
+                    throw failure;
+                }
+                FakeContainer c = containers.get(id);
+                if (c == null) {
+                    throw new DockerException.NotFound("No such container: " + id, null);
+                }
+                if (List.of("running", "paused", "restarting").contains(c.state)) {
+                    throw new DockerException.Conflict("You cannot remove a " + c.state + " container " + id
+                            + ". Stop the container before attempting removal or force remove", null);
+                }
+                containers.remove(id);
+                removed.add(c.name);
+                removedWithVolumes.add(anonymousVolumes);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            removalsInFlight.decrementAndGet();
+        }
+    }
+
+    @Override
+    public Optional<byte[]> readFile(String id, String path) {
+        checkReachable();
+        calls.add("read " + id + " " + path);
+        return Optional.ofNullable(stateFiles.get(id));
+    }
+
+    @Override
+    public Closeable onContainerDie(Collection<String> labelFilters, Consumer<String> onDie, Consumer<Throwable> onError) {
+        checkReachable();
+        dieListeners.add(onDie);
+        return () -> {
+            dieListeners.remove(onDie);
+            closedEventStreams++;
+        };
+    }
+
+    /** Simulates the engine's die event for a container. */
+    public void die(FakeContainer c, Instant at, int exitCode) {
+        c.state = "exited";
+        c.finished(at, exitCode);
+        dieListeners.forEach(listener -> listener.accept(c.id));
+    }
+
+    @Override
+    public void close() {
+        calls.add("close");
+    }
+}
