@@ -66,6 +66,8 @@ build_agent() {
 build_tests() {
   for dir in "$here"/test/*/; do
     local name; name="$(basename "$dir")"
+    # A test image may need files fetched first (e.g. opencode from npm): prepare.sh does that.
+    if [[ -x "$dir/prepare.sh" ]]; then "$dir/prepare.sh"; fi
     docker build -q -t "localhost/idlewatch/test-$name:latest" "$dir" >/dev/null
     say "built localhost/idlewatch/test-$name:latest"
   done

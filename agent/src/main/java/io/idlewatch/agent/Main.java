@@ -2,6 +2,10 @@ package io.idlewatch.agent;
 
 import io.idlewatch.agent.config.AgentConfig;
 import io.idlewatch.agent.config.ConfigException;
+import io.idlewatch.agent.control.ControlCommands;
+import io.idlewatch.agent.control.ControlProtocol;
+import io.idlewatch.agent.control.ControlServer;
+import io.idlewatch.agent.control.ControlService;
 import io.idlewatch.agent.idle.Clock;
 import io.idlewatch.agent.idle.IdleLoop;
 import io.idlewatch.agent.idle.IdleTracker;
@@ -25,7 +29,8 @@ import java.util.Map;
 /**
  * {@code idlewatch -- CMD [ARGS...]}: PID 1 of a workspace container.
  * Read top to bottom, it is the order the agent runs in:
- * config → signals → state → spawn → loop { forward, reap, sample, decide } → exit.
+ * config → signals → state → socket → spawn → loop { forward, reap, sample, decide } → exit.
+ * {@code idlewatch status|touch|timeout|inhibit} are clients of that agent's control socket.
  */
 public final class Main {
     static final int EXIT_USAGE = 2;
@@ -33,6 +38,8 @@ public final class Main {
     private static final List<String> LAUNCHER_ENV = List.of("_JAVA_SR_SIGNUM", "IDLEWATCH_CDS_DUMP");
     /** Where the state file goes when /run/idlewatch cannot be made (non-root user, read-only /run). */
     static final Path FALLBACK_STATE_DIR = Path.of("/tmp/idlewatch");
+    /** Where the state file and the control socket go, in order of preference. */
+    static final List<Path> STATE_DIRS = List.of(StateFile.DEFAULT_DIR, FALLBACK_STATE_DIR);
 
     private Main() {
     }
@@ -42,6 +49,15 @@ public final class Main {
     }
 
     static int run(String[] args) {
+        // 0. A client subcommand talks to the running agent and is done.
+        if (args.length > 0 && ControlCommands.isControlCommand(args[0])) {
+            if (args[0].equals("inhibit") && !signalsBlockedByLauncher()) {
+                Log.info("signals are not blocked; run inhibit through /opt/idlewatch/bin/idlewatch, not java");
+                return EXIT_USAGE;
+            }
+            return ControlCommands.run(args, STATE_DIRS, workloadEnvironment(), System.out, System.err);
+        }
+
         // 1. Arguments: `-- CMD...`, or CMD directly as tini accepts it.
         List<String> command = commandOf(args);
         if (command == null) {
@@ -72,10 +88,14 @@ public final class Main {
             // 4. Activity signals and the idle loop, with the state file the host reads.
             List<ActivitySignal> sensors = io.idlewatch.agent.signal.Signals.create(
                     config, SystemPaths.DEFAULT, ProcessHandle.current().pid());
+            Path stateDir = stateDirectory();
             IdleLoop idle = IdleLoop.create(config, sensors, Clock.SYSTEM, SystemPaths.DEFAULT.dev(),
-                    stateDirectory(), System.err::println);
+                    stateDir, System.err::println);
 
-            // 5. Spawn the workload in its own process group.
+            // 5. The control socket, before the workload: its first command may be `idlewatch inhibit`.
+            ControlServer control = startControlServer(idle.tracker(), stateDir, config);
+
+            // 6. Spawn the workload in its own process group.
             try {
                 supervisor.spawn(command, workloadEnvironment());
             } catch (SpawnException e) {
@@ -83,21 +103,47 @@ public final class Main {
                 idle.tracker().markStopping("workload-exit", e.exitCode(), e.getMessage());
                 idle.tracker().markStopped();
                 idle.writeState();
+                closeControlServer(control);
                 return e.exitCode();
             }
             startIdleThread(idle, config, supervisor);
 
-            // 6. Forward, reap, and let the idle thread ask for a stop; then TERM/KILL the survivors.
+            // 7. Forward, reap, and let the idle thread ask for a stop; then TERM/KILL the survivors.
             Supervisor.Outcome outcome = supervisor.run();
 
-            // 7. Say why we stopped, where the host can read it without exec.
+            // 8. Say why we stopped, where the host can read it without exec.
             recordOutcome(idle.tracker(), outcome);
             idle.tracker().markStopped();
             idle.writeState();
+            closeControlServer(control);
             return outcome.exitCode();
         } catch (InitException e) {
             Log.info(e.getMessage());
             return 1;
+        }
+    }
+
+    /**
+     * Serves {@code idlewatch status|touch|timeout|inhibit} on its own thread. A socket that
+     * cannot be bound costs the commands, not the workspace: log it and carry on.
+     */
+    private static ControlServer startControlServer(IdleTracker tracker, Path stateDir, AgentConfig config) {
+        Path socket = stateDir.resolve(ControlProtocol.SOCKET_NAME);
+        try {
+            ControlServer server = ControlServer.bind(socket,
+                    new ControlService(tracker, new StateFile(stateDir, config.workspace())), System.err::println);
+            server.start();
+            return server;
+        } catch (IOException | RuntimeException e) {
+            Log.info("control socket " + socket + " failed: " + e.getMessage()
+                    + "; idlewatch status/touch/timeout/inhibit will not work");
+            return null;
+        }
+    }
+
+    private static void closeControlServer(ControlServer control) {
+        if (control != null) {
+            control.close();
         }
     }
 
@@ -153,7 +199,7 @@ public final class Main {
 
     /** /run/idlewatch when we can make it, else /tmp/idlewatch (non-root users, read-only /run). */
     static Path stateDirectory() {
-        for (Path dir : List.of(StateFile.DEFAULT_DIR, FALLBACK_STATE_DIR)) {
+        for (Path dir : STATE_DIRS) {
             try {
                 Files.createDirectories(dir);
                 if (Files.isWritable(dir)) {

@@ -125,7 +125,7 @@ class AgentInitIT {
     /** The agent's pid as its container sees it: the java process running io.idlewatch.agent.Main. */
     static String agentPid(Box box) {
         return box.exec("sh", "-c", "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null"
-                + " | grep -q 'io.idlewatch.agent.Main --' && basename $p; done | head -1").trim();
+                + " | grep -q '^/opt/idlewatch/runtime/bin/java .*agent.Main -- ' && basename $p; done | head -1").trim();
     }
 
     @Test

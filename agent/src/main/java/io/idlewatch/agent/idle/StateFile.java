@@ -119,8 +119,8 @@ public final class StateFile {
         }
     }
 
-    /** A JSON string (or null), escaped per RFC 8259. */
-    static void string(StringBuilder b, String s) {
+    /** A JSON string (or null), escaped per RFC 8259; the control socket's answers use it too. */
+    public static void string(StringBuilder b, String s) {
         if (s == null) {
             b.append("null");
             return;

@@ -39,6 +39,10 @@ public final class LibC {
     public static final int EFD_NONBLOCK = 04000;
     public static final short POLLIN = 0x001;
 
+    public static final int F_GETFD = 1;
+    public static final int F_SETFD = 2;
+    public static final int FD_CLOEXEC = 1;
+
     public static final int PR_SET_CHILD_SUBREAPER = 36;
     public static final int PR_SET_PDEATHSIG = 1;
 
@@ -92,6 +96,8 @@ public final class LibC {
     public static native int poll(Pointer fds, long nfds, int timeoutMillis);
 
     public static native int close(int fd);
+
+    public static native int fcntl(int fd, int cmd, int arg);
 
     public static native int waitpid(int pid, int[] status, int options);
 

@@ -31,7 +31,7 @@ final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Config and selector errors come before any Docker call, so they are reported as such.
-        HostConfig hostConfig = options.loadConfig(parent.context);
+        HostConfig hostConfig = options.checkAndLoadConfig(parent.context);
         LabelSelector selector = options.selector();
         PrintWriter out = spec.commandLine().getOut();
         try (DockerApi docker = parent.connect()) {

@@ -46,7 +46,12 @@ final class SweepOptions {
             description = "Host config (TOML). Default: $XDG_CONFIG_HOME/idlewatch/config.toml, else /etc/idlewatch/config.toml.")
     Path config;
 
-    HostConfig loadConfig(CliContext context) {
+    /** Everything that can be wrong without asking Docker, checked before Docker is asked anything. */
+    HostConfig checkAndLoadConfig(CliContext context) {
+        if (parallel < 1 || parallel > 32) {
+            throw new ConfigException("--parallel " + parallel + " is out of range; use 1 to 32, e.g. --parallel "
+                    + Sweeper.DEFAULT_PARALLELISM);
+        }
         return HostConfigLoader.load(config, context.env());
     }
 
@@ -61,10 +66,6 @@ final class SweepOptions {
     Sweeper sweeper(DockerApi docker, LabelSelector selector, HostConfig hostConfig, CliContext context) {
         SweepPolicy policy = new SweepPolicy(hostConfig, Optional.ofNullable(olderThan), Optional.ofNullable(volumes),
                 context.createdGrace());
-        if (parallel < 1 || parallel > 32) {
-            throw new ConfigException("--parallel " + parallel + " is out of range; use 1 to 32, e.g. --parallel "
-                    + Sweeper.DEFAULT_PARALLELISM);
-        }
         return new Sweeper(docker, selector, policy, parallel, context.clock(), context.hooks());
     }
 }

@@ -49,7 +49,7 @@ final class WatchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        HostConfig hostConfig = options.loadConfig(parent.context);
+        HostConfig hostConfig = options.checkAndLoadConfig(parent.context);
         LabelSelector selector = options.selector();
         Duration every = interval != null ? interval : hostConfig.interval().orElse(DEFAULT_INTERVAL);
         if (every.isZero()) {

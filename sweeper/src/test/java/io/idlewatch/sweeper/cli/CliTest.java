@@ -167,6 +167,7 @@ class CliTest {
                 new String[] {"watch", "--interval", "0"},
                 new String[] {"sweep", "--label", "=x"},
                 new String[] {"sweep", "--nope"},
+                new String[] {"sweep", "--parallel", "0"},
                 new String[] {"sweep", "--config", home.resolve("missing.toml").toString()},
                 new String[] {"sweep", "--config", bad.toString()},
                 new String[] {})) {

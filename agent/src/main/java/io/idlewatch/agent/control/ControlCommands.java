@@ -1,0 +1,119 @@
+package io.idlewatch.agent.control;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code idlewatch status|touch|timeout|inhibit …}: the launcher's client
+ * subcommands. One class per subcommand; here, the dispatch and the one place
+ * failures become exit codes: 0 ok, 1 agent not reachable, 2 usage error or
+ * refused by the agent (inhibit: CMD's own code).
+ */
+public final class ControlCommands {
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_UNREACHABLE = 1;
+    public static final int EXIT_USAGE = 2;
+    public static final List<String> NAMES = List.of("status", "touch", "timeout", "inhibit");
+
+    /** Bad arguments: exit 2 with the message and the usage line. */
+    static final class UsageException extends Exception {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /** The agent said no: exit 2 with its message. */
+    static final class RefusedException extends Exception {
+        RefusedException(String message) {
+            super(message);
+        }
+    }
+
+    /** What every subcommand needs: where the socket may be and where to write. */
+    record Context(List<Path> socketPaths, Map<String, String> environment, PrintStream out, PrintStream err) {
+        /** One request on its own connection; an error answer is a refusal. */
+        String call(String verb, Map<String, String> args) throws ControlClient.UnreachableException, IOException,
+                RefusedException {
+            try (ControlClient client = ControlClient.connect(socketPaths)) {
+                return okPayload(client.call(verb, args));
+            }
+        }
+
+        static String okPayload(ControlProtocol.Answer answer) throws RefusedException {
+            if (!answer.ok()) {
+                throw new RefusedException(answer.payload());
+            }
+            return answer.payload();
+        }
+    }
+
+    private ControlCommands() {
+    }
+
+    public static boolean isControlCommand(String arg) {
+        return NAMES.contains(arg);
+    }
+
+    /**
+     * @param args        the whole command line, subcommand first
+     * @param stateDirs   the agent's possible state directories, where its socket is
+     * @param environment CMD's environment for inhibit
+     */
+    public static int run(String[] args, List<Path> stateDirs, Map<String, String> environment, PrintStream out,
+                          PrintStream err) {
+        Context ctx = new Context(ControlProtocol.socketPaths(stateDirs), environment, out, err);
+        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        Callable<Integer> command = switch (args[0]) {
+            case "status" -> new StatusCommand(ctx, rest);
+            case "touch" -> new TouchCommand(ctx, rest);
+            case "timeout" -> new TimeoutCommand(ctx, rest);
+            case "inhibit" -> new InhibitCommand(ctx, rest);
+            default -> throw new IllegalArgumentException(args[0]);
+        };
+        try {
+            return command.call();
+        } catch (UsageException e) {
+            err.println("idlewatch: " + e.getMessage());
+            err.println(usage(args[0]));
+            return EXIT_USAGE;
+        } catch (RefusedException e) {
+            err.println("idlewatch: " + e.getMessage());
+            return EXIT_USAGE;
+        } catch (ControlClient.UnreachableException e) {
+            err.println("idlewatch: " + e.getMessage());
+            return EXIT_UNREACHABLE;
+        } catch (Exception e) {
+            err.println("idlewatch: " + args[0] + " failed: " + (e.getMessage() == null ? e : e.getMessage()));
+            return EXIT_UNREACHABLE;
+        }
+    }
+
+    static String usage(String command) {
+        return "usage: " + switch (command) {
+            case "status" -> "idlewatch status [--json]";
+            case "touch" -> "idlewatch touch [--reason TEXT]";
+            case "timeout" -> "idlewatch timeout DURATION|off   (e.g. 30m, 1h30m, 90s)";
+            default -> "idlewatch inhibit [--reason TEXT] -- CMD [ARGS...]";
+        };
+    }
+
+    /** {@code --reason TEXT} or {@code --reason=TEXT} at {@code args[i]}; null when args[i] is something else. */
+    static String reasonAt(List<String> args, int i) throws UsageException {
+        String a = args.get(i);
+        if (a.startsWith("--reason=")) {
+            return a.substring("--reason=".length());
+        }
+        if (a.equals("--reason")) {
+            if (i + 1 >= args.size()) {
+                throw new UsageException("--reason needs a text");
+            }
+            return args.get(i + 1);
+        }
+        return null;
+    }
+}

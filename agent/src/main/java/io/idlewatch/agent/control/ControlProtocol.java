@@ -1,0 +1,168 @@
+package io.idlewatch.agent.control;
+
+import io.idlewatch.agent.idle.StateFile;
+
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The control socket's protocol, version 1: one request line, one answer line.
+ *
+ * <pre>
+ * request:  idlewatch/1 VERB [FORM]\n     FORM = application/x-www-form-urlencoded, e.g. reason=build%20step
+ * answer:   ok JSON\n                     a JSON value: the state object, or a string to show the user
+ *           error MESSAGE\n                one line for the user; the command was refused
+ * </pre>
+ *
+ * The server closes the connection after answering, except after {@code hold}:
+ * that hold lasts until the client closes its end.
+ */
+public final class ControlProtocol {
+    public static final String VERSION = "idlewatch/1";
+    public static final String SOCKET_NAME = "agent.sock";
+    /** Longer request lines are refused: nothing legitimate comes near it. */
+    public static final int MAX_LINE = 64 * 1024;
+
+    public static final String STATUS = "status";
+    public static final String TOUCH = "touch";
+    public static final String TIMEOUT = "timeout";
+    public static final String HOLD = "hold";
+    public static final List<String> VERBS = List.of(STATUS, TOUCH, TIMEOUT, HOLD);
+
+    private ControlProtocol() {
+    }
+
+    /** A parsed request line. */
+    public record Request(String verb, Map<String, String> args) {
+        public String arg(String name) {
+            return args.get(name);
+        }
+    }
+
+    /** A parsed answer line; {@code payload} is JSON when ok, the message when not. */
+    public record Answer(boolean ok, String payload) {
+    }
+
+    /** Where a client looks for the socket, in order: one per state directory the agent may have picked. */
+    public static List<Path> socketPaths(List<Path> stateDirs) {
+        return stateDirs.stream().map(d -> d.resolve(SOCKET_NAME)).toList();
+    }
+
+    /** The request line, newline included. */
+    public static String request(String verb, Map<String, String> args) {
+        StringBuilder b = new StringBuilder(VERSION).append(' ').append(verb);
+        String sep = " ";
+        for (Map.Entry<String, String> e : args.entrySet()) {
+            if (e.getValue() == null) {
+                continue;
+            }
+            b.append(sep).append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)).append('=')
+                    .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8));
+            sep = "&";
+        }
+        return b.append('\n').toString();
+    }
+
+    /**
+     * Parses a request line (without its newline).
+     *
+     * @throws IllegalArgumentException with the message the client gets
+     */
+    public static Request parseRequest(String line) {
+        String[] parts = line.strip().split(" ", 3);
+        if (!parts[0].equals(VERSION) || parts.length < 2) {
+            throw new IllegalArgumentException("not a " + VERSION + " request; expected \"" + VERSION
+                    + " VERB [ARGS]\" with VERB one of " + String.join(", ", VERBS));
+        }
+        if (!VERBS.contains(parts[1])) {
+            throw new IllegalArgumentException("unknown command \"" + printable(parts[1]) + "\"; known: "
+                    + String.join(", ", VERBS));
+        }
+        Map<String, String> args = new LinkedHashMap<>();
+        if (parts.length == 3 && !parts[2].isEmpty()) {
+            for (String pair : parts[2].split("&")) {
+                int eq = pair.indexOf('=');
+                String key = eq < 0 ? pair : pair.substring(0, eq);
+                String value = eq < 0 ? "" : pair.substring(eq + 1);
+                args.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+            }
+        }
+        return new Request(parts[1], args);
+    }
+
+    public static String ok(String json) {
+        return "ok " + json + "\n";
+    }
+
+    /** An ok answer carrying a message for the user. */
+    public static String okMessage(String message) {
+        StringBuilder b = new StringBuilder(message.length() + 8);
+        StateFile.string(b, message);
+        return ok(b.toString());
+    }
+
+    public static String error(String message) {
+        return "error " + message.replace('\n', ' ').replace('\r', ' ') + "\n";
+    }
+
+    /**
+     * Parses an answer line (without its newline).
+     *
+     * @throws IllegalArgumentException when it is neither {@code ok} nor {@code error}
+     */
+    public static Answer parseAnswer(String line) {
+        if (line.startsWith("ok ")) {
+            return new Answer(true, line.substring(3));
+        }
+        if (line.startsWith("error ")) {
+            return new Answer(false, line.substring(6));
+        }
+        throw new IllegalArgumentException("unexpected answer from the agent: " + printable(line));
+    }
+
+    /** The text of a JSON string literal, or the JSON itself when it is not a string (an object to print). */
+    public static String text(String json) {
+        if (json.length() < 2 || json.charAt(0) != '"' || json.charAt(json.length() - 1) != '"') {
+            return json;
+        }
+        StringBuilder b = new StringBuilder(json.length());
+        for (int i = 1; i < json.length() - 1; i++) {
+            char c = json.charAt(i);
+            if (c != '\\' || i + 1 >= json.length() - 1) {
+                b.append(c);
+                continue;
+            }
+            char e = json.charAt(++i);
+            switch (e) {
+                case 'n' -> b.append('\n');
+                case 'r' -> b.append('\r');
+                case 't' -> b.append('\t');
+                case 'b' -> b.append('\b');
+                case 'f' -> b.append('\f');
+                case 'u' -> {
+                    if (i + 4 < json.length()) {
+                        b.append((char) Integer.parseInt(json.substring(i + 1, i + 5), 16));
+                        i += 4;
+                    }
+                }
+                default -> b.append(e); // \" \\ \/
+            }
+        }
+        return b.toString();
+    }
+
+    /** At most 60 characters, control characters as '?': garbage is quoted back safely. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(Math.min(s.length(), 60));
+        for (int i = 0; i < s.length() && i < 60; i++) {
+            char c = s.charAt(i);
+            b.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        return s.length() > 60 ? b.append("...").toString() : b.toString();
+    }
+}

@@ -1,0 +1,121 @@
+package io.idlewatch.agent.control;
+
+import io.idlewatch.agent.config.Durations;
+import io.idlewatch.agent.idle.IdleTracker;
+import io.idlewatch.agent.idle.StateFile;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What each request does to the idle tracker. Every call is short and in
+ * memory; the server runs them on its one thread. Holds are keyed by the
+ * connection that asked for them and released when it closes.
+ */
+public final class ControlService {
+    /** An answer line, and the hold the connection now carries (null for none). */
+    public record Reply(String line, String holdId) {
+        static Reply of(String line) {
+            return new Reply(line, null);
+        }
+    }
+
+    private final IdleTracker tracker;
+    private final StateFile json;
+    private final Map<String, String> holds = new LinkedHashMap<>();
+    private long nextHold = 1;
+
+    /** @param json renders the status object exactly like the state file */
+    public ControlService(IdleTracker tracker, StateFile json) {
+        this.tracker = tracker;
+        this.json = json;
+    }
+
+    /** Answers one request line (without its newline). */
+    public Reply handle(String line) {
+        ControlProtocol.Request r;
+        try {
+            r = ControlProtocol.parseRequest(line);
+        } catch (IllegalArgumentException e) {
+            return Reply.of(ControlProtocol.error(e.getMessage()));
+        }
+        return switch (r.verb()) {
+            case ControlProtocol.STATUS -> status(r);
+            case ControlProtocol.TOUCH -> touch(r);
+            case ControlProtocol.TIMEOUT -> timeout(r);
+            case ControlProtocol.HOLD -> hold(r);
+            default -> Reply.of(ControlProtocol.error("unknown command " + r.verb()));
+        };
+    }
+
+    private Reply status(ControlProtocol.Request r) {
+        IdleTracker.Status s = tracker.status();
+        if ("text".equals(r.arg("format"))) {
+            List<String> list;
+            synchronized (this) {
+                list = new ArrayList<>(holds.values());
+            }
+            return Reply.of(ControlProtocol.okMessage(StatusText.render(s, list)));
+        }
+        return Reply.of(ControlProtocol.ok(json.render(s).strip()));
+    }
+
+    private Reply touch(ControlProtocol.Request r) {
+        String reason = r.arg("reason");
+        tracker.touch(reason == null || reason.isBlank() ? "idlewatch touch" : reason);
+        return Reply.of(ControlProtocol.okMessage("idle time reset to 0s (timeout "
+                + StatusText.duration(tracker.timeout()) + ")"));
+    }
+
+    private Reply timeout(ControlProtocol.Request r) {
+        String value = r.arg("value");
+        if (value == null || value.isBlank()) {
+            return Reply.of(ControlProtocol.error("timeout needs a value: " + Durations.EXAMPLE + ", or off"));
+        }
+        Duration before = tracker.timeout();
+        try {
+            tracker.setTimeout(value);
+        } catch (IllegalArgumentException e) {
+            return Reply.of(ControlProtocol.error(e.getMessage()));
+        }
+        Duration now = tracker.timeout();
+        String msg = "timeout " + StatusText.duration(now) + " (was " + StatusText.duration(before) + ")";
+        if (now == null) {
+            msg += ": the workspace no longer stops for idleness";
+        } else if (tracker.idleMillis() >= now.toMillis()) {
+            msg += ": already idle " + Durations.formatSeconds(tracker.idleMillis()) + ", stopping at the next poll";
+        }
+        return Reply.of(ControlProtocol.okMessage(msg));
+    }
+
+    private Reply hold(ControlProtocol.Request r) {
+        String id;
+        String reason = r.arg("reason");
+        String pid = r.arg("pid");
+        String what = (pid == null ? "" : "pid " + pid + ": ")
+                + (reason == null || reason.isBlank() ? String.valueOf(r.arg("command")) : reason);
+        synchronized (this) {
+            id = "inhibit-" + nextHold++;
+            holds.put(id, what);
+        }
+        tracker.hold(id, what);
+        return new Reply(ControlProtocol.okMessage("holding " + id + ": the workspace stays active until"
+                + " this connection closes"), id);
+    }
+
+    /** The connection that carried {@code holdId} closed. */
+    public void release(String holdId) {
+        synchronized (this) {
+            holds.remove(holdId);
+        }
+        tracker.release(holdId);
+    }
+
+    /** Current holds, for tests and status. */
+    public synchronized int holds() {
+        return holds.size();
+    }
+}

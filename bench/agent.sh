@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The agent next to Debian's tini and no init at all, in one run, on this engine.
+#   start-up : container start -> the workload's first line, N runs each (median)
+#              measured two ways: `docker run` wall time on the host, and inside the
+#              container from PID 1's exec (its /proc start time) to the workload's line
+#   memory   : PID 1's Rss and Anonymous (/proc/1/smaps_rollup) after IDLE_WAIT s
+#   idle CPU : the whole container's CPU (cgroup cpuacct) over CPU_WINDOW s while idle,
+#              all signals on at the default poll, next to the same container under tini
+# Usage: bench/agent.sh [runs=10] [idle_wait=30] [cpu_window=120]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-10}" idle_wait="${2:-30}" cpu_window="${3:-120}"
+
+scripts/docker-engine
+if ! docker image inspect localhost/idlewatch/agent:latest >/dev/null 2>&1; then
+  echo "bench: build the images first: scripts/demo or images/build.sh" >&2; exit 1
+fi
+if [[ ! -x /usr/bin/tini-static ]]; then
+  [[ $(id -u) -eq 0 ]] || { echo "bench: needs Debian's tini package (/usr/bin/tini-static)" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tini >/dev/null
+fi
+
+ctx="$(mktemp -d)"; trap 'rm -rf "$ctx"' EXIT
+cp /usr/bin/tini-static "$ctx/tini"
+cat > "$ctx/Dockerfile" <<'DOCKER'
+FROM localhost/idlewatch/debian:bookworm
+COPY --from=localhost/idlewatch/agent:latest /opt/idlewatch /opt/idlewatch
+COPY tini /usr/bin/tini
+DOCKER
+docker build -q -t localhost/idlewatch/bench:latest "$ctx" >/dev/null 2>&1
+img=localhost/idlewatch/bench:latest
+
+declare -A entry=(
+  [agent]="/opt/idlewatch/bin/idlewatch --"
+  [tini]="/usr/bin/tini --"
+  [none]=""
+)
+order=(agent tini none)
+
+# In the container: seconds from PID 1's start (field 22 of /proc/1/stat, clock ticks)
+# to the workload's first line (/proc/uptime). PID 1 is the init, or sh itself with none.
+probe='read -r up _ < /proc/uptime; set -- $(cut -d")" -f2 /proc/1/stat); echo "$up $(( ${20} ))"'
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+echo "== start-up: $runs runs each, interleaved =="
+declare -A wall inner
+for ((i = 0; i < runs; i++)); do
+  for k in "${order[@]}"; do
+    # shellcheck disable=SC2086
+    t0=$(date +%s%N)
+    out=$(docker run --rm --entrypoint "" "$img" ${entry[$k]} sh -c "$probe" 2>/dev/null)
+    t1=$(date +%s%N)
+    wall[$k]+="$(( (t1 - t0) / 1000000 )) "
+    inner[$k]+="$(awk -v o="$out" 'BEGIN {split(o, a, " "); printf "%d", (a[1] - a[2] / 100) * 1000}') "
+  done
+done
+printf '%-8s %18s %26s\n' init "docker run wall ms" "PID 1 exec -> first line ms"
+for k in "${order[@]}"; do
+  w=$(tr ' ' '\n' <<<"${wall[$k]}" | grep . | median)
+  n=$(tr ' ' '\n' <<<"${inner[$k]}" | grep . | median)
+  printf '%-8s %18s %26s\n' "$k" "$w" "$n"
+done
+aw=$(tr ' ' '\n' <<<"${wall[agent]}" | grep . | median); tw=$(tr ' ' '\n' <<<"${wall[tini]}" | grep . | median)
+echo "agent - tini (wall, medians): $(awk -v a="$aw" -v t="$tw" 'BEGIN {print a - t}') ms (target <= 100 ms)"
+
+echo
+echo "== memory of PID 1 after ${idle_wait} s idle (all signals on, default poll) =="
+ids=()
+for k in agent tini; do
+  # shellcheck disable=SC2086
+  ids+=("$(docker run -d --entrypoint "" -e IDLEWATCH_TIMEOUT=1h "$img" ${entry[$k]} sleep infinity)")
+done
+sleep "$idle_wait"
+printf '%-8s %10s %14s %8s\n' init "Rss kB" "Anonymous kB" threads
+i=0
+for k in agent tini; do
+  docker exec "${ids[$i]}" sh -c 'r=$(awk "/^Rss:/ {print \$2}" /proc/1/smaps_rollup); a=$(awk "/^Anonymous:/ {print \$2}" /proc/1/smaps_rollup); t=$(awk "/^Threads:/ {print \$2}" /proc/1/status); echo "$r $a $t"' \
+    | awk -v k="$k" '{printf "%-8s %10s %14s %8s\n", k, $1, $2, $3}'
+  i=$((i + 1))
+done
+echo "(targets for the agent: Rss <= 40960 kB, Anonymous <= 16384 kB)"
+
+echo
+echo "== idle CPU over ${cpu_window} s (cgroup cpuacct.usage of the whole container) =="
+cg() { # cumulative ns of a container's cgroup, v1 or v2
+  local id="$1"
+  if [[ -f /sys/fs/cgroup/cpuacct/docker/$id/cpuacct.usage ]]; then cat "/sys/fs/cgroup/cpuacct/docker/$id/cpuacct.usage"
+  elif [[ -f /sys/fs/cgroup/system.slice/docker-$id.scope/cpu.stat ]]; then awk '/^usage_usec/ {print $2 * 1000}' "/sys/fs/cgroup/system.slice/docker-$id.scope/cpu.stat"
+  else echo 0; fi
+}
+b0=$(cg "${ids[0]}"); t0=$(cg "${ids[1]}"); s0=$(date +%s%N)
+sleep "$cpu_window"
+b1=$(cg "${ids[0]}"); t1=$(cg "${ids[1]}"); s1=$(date +%s%N)
+el=$(( s1 - s0 ))
+awk -v a=$((b1 - b0)) -v t=$((t1 - t0)) -v e="$el" 'BEGIN {
+  printf "%-8s %14s\n", "init", "% of one core";
+  printf "%-8s %14.3f\n", "agent", 100 * a / e;
+  printf "%-8s %14.3f\n", "tini", 100 * t / e;
+  printf "agent extrapolated: %.1f CPU-seconds per idle hour (target <= 0.2 %% of a core = 7.2 s/h)\n", 3600 * a / e / 1e9 }'
+docker rm -f "${ids[@]}" >/dev/null
