@@ -97,5 +97,5 @@ awk -v a=$((b1 - b0)) -v t=$((t1 - t0)) -v e="$el" 'BEGIN {
   printf "%-8s %14s\n", "init", "% of one core";
   printf "%-8s %14.3f\n", "agent", 100 * a / e;
   printf "%-8s %14.3f\n", "tini", 100 * t / e;
-  printf "agent extrapolated: %.1f CPU-seconds per idle hour (target <= 0.2 %% of a core = 7.2 s/h)\n", 3600 * a / e / 1e9 }'
+  printf "agent extrapolated: %.1f CPU-seconds per idle hour (target <= 0.2 %% of a core = 7.2 s/h)\n", 3600 * a / e }'
 docker rm -f "${ids[@]}" >/dev/null

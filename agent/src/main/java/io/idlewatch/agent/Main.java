@@ -61,7 +61,9 @@ public final class Main {
         // 1. Arguments: `-- CMD...`, or CMD directly as tini accepts it.
         List<String> command = commandOf(args);
         if (command == null) {
-            System.err.println("usage: idlewatch -- CMD [ARGS...]");
+            System.err.println("usage: idlewatch -- CMD [ARGS...]\n"
+                    + "       idlewatch status [--json] | touch [--reason TEXT] | timeout DURATION|off\n"
+                    + "       idlewatch inhibit [--reason TEXT] -- CMD [ARGS...]");
             return EXIT_USAGE;
         }
 

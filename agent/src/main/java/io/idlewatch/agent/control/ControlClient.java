@@ -30,15 +30,22 @@ final class ControlClient implements AutoCloseable {
         this.channel = channel;
     }
 
-    /** Connects to the first socket path that answers. */
-    static ControlClient connect(List<Path> socketPaths) throws UnreachableException {
+    /**
+     * Connects to the first socket path that answers.
+     *
+     * @param keepFromChildren mark the connection close-on-exec, for a client that spawns a command
+     *                         (this loads JNA: only inhibit pays for it)
+     */
+    static ControlClient connect(List<Path> socketPaths, boolean keepFromChildren) throws UnreachableException {
         StringBuilder tried = new StringBuilder();
         for (Path p : socketPaths) {
             SocketChannel ch = null;
             try {
-                Set<Integer> before = CloseOnExec.openNow();
+                Set<Integer> before = keepFromChildren ? CloseOnExec.openNow() : null;
                 ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-                CloseOnExec.markSince(before);
+                if (keepFromChildren) {
+                    CloseOnExec.markSince(before);
+                }
                 ch.connect(UnixDomainSocketAddress.of(p));
                 return new ControlClient(ch);
             } catch (IOException e) {

@@ -50,7 +50,11 @@ public final class ControlProtocol {
 
     /** Where a client looks for the socket, in order: one per state directory the agent may have picked. */
     public static List<Path> socketPaths(List<Path> stateDirs) {
-        return stateDirs.stream().map(d -> d.resolve(SOCKET_NAME)).toList();
+        Path[] paths = new Path[stateDirs.size()];
+        for (int i = 0; i < paths.length; i++) {
+            paths[i] = stateDirs.get(i).resolve(SOCKET_NAME); // no lambdas: a client's start-up is its cost
+        }
+        return List.of(paths);
     }
 
     /** The request line, newline included. */

@@ -26,6 +26,8 @@ public record AgentState(
         Optional<Stop> stop) {
 
     public static final String PATH = "/run/idlewatch/state.json";
+    /** Where the agent writes it when /run is not writable for its user (non-root, read-only /run). */
+    public static final String FALLBACK_PATH = "/tmp/idlewatch/state.json";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -39,7 +39,9 @@ public record WorkspaceStatus(ContainerSummary container, Optional<AgentState> a
 
     private static Optional<AgentState> readAgentState(DockerApi docker, ContainerSummary container) {
         try {
-            return docker.readFile(container.id(), AgentState.PATH).flatMap(AgentState::parse);
+            return docker.readFile(container.id(), AgentState.PATH)
+                    .or(() -> docker.readFile(container.id(), AgentState.FALLBACK_PATH))
+                    .flatMap(AgentState::parse);
         } catch (RuntimeException unreadable) {
             // A workspace whose state cannot be read shows as unknown; it never fails the listing.
             return Optional.empty();

@@ -21,6 +21,8 @@ public final class ExecSignal implements ActivitySignal {
     public static final Duration MIN_RUNNING = Duration.ofSeconds(10);
     /** argv[1] values of the launcher that are control clients, not work. */
     private static final String[] CONTROL_COMMANDS = {"status", "timeout", "touch", "inhibit"};
+    /** The launcher execs {@code java … MAIN_CLASS ARGS}: that is how a client looks in /proc. */
+    private static final String MAIN_CLASS = "io.idlewatch.agent.Main";
     private static final long MILLIS_PER_TICK = 10; // USER_HZ = 100
 
     private final Path procRoot;
@@ -114,30 +116,49 @@ public final class ExecSignal implements ActivitySignal {
         return start;
     }
 
-    /** argv[0] is the idlewatch launcher (by path or name) and argv[1] a control subcommand. */
+    /**
+     * A control client: the launcher ({@code idlewatch status}, by path or name) or,
+     * once the launcher has exec'd the JVM, {@code .../java [JVM options] io.idlewatch.agent.Main status}.
+     */
     static boolean isControlClient(byte[] cmdline, int len) {
-        int end0 = 0;
-        while (end0 < len && cmdline[end0] != 0) {
-            end0++;
-        }
+        int end0 = endOfArg(cmdline, 0, len);
         int base = end0;
         while (base > 0 && cmdline[base - 1] != '/') {
             base--;
         }
-        if (!equalsAscii(cmdline, base, end0, "idlewatch")) {
+        int sub;
+        if (equalsAscii(cmdline, base, end0, "idlewatch")) {
+            sub = end0 + 1;
+        } else if (equalsAscii(cmdline, base, end0, "java")) {
+            sub = -1;
+            for (int at = end0 + 1; at < len; at = endOfArg(cmdline, at, len) + 1) {
+                int end = endOfArg(cmdline, at, len);
+                if (equalsAscii(cmdline, at, end, MAIN_CLASS)) {
+                    sub = end + 1;
+                    break;
+                }
+            }
+        } else {
             return false;
         }
-        int start1 = end0 + 1;
-        int end1 = start1;
-        while (end1 < len && cmdline[end1] != 0) {
-            end1++;
+        if (sub < 0 || sub >= len) {
+            return false;
         }
+        int subEnd = endOfArg(cmdline, sub, len);
         for (String c : CONTROL_COMMANDS) {
-            if (start1 < len && equalsAscii(cmdline, start1, end1, c)) {
+            if (equalsAscii(cmdline, sub, subEnd, c)) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static int endOfArg(byte[] b, int from, int len) {
+        int end = from;
+        while (end < len && b[end] != 0) {
+            end++;
+        }
+        return end;
     }
 
     private static boolean equalsAscii(byte[] b, int from, int to, String s) {

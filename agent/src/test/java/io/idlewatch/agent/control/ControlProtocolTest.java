@@ -1,0 +1,80 @@
+package io.idlewatch.agent.control;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ControlProtocolTest {
+
+    @Test
+    void requestRoundTripsArgumentsWithSpacesNewlinesAndAmpersands() {
+        Map<String, String> args = new LinkedHashMap<>();
+        args.put("reason", "fix & test\nnow = 100%");
+        args.put("pid", "42");
+        args.put("skipped", null);
+        String line = ControlProtocol.request("hold", args);
+        assertTrue(line.endsWith("\n") && line.indexOf('\n') == line.length() - 1, line);
+        ControlProtocol.Request r = ControlProtocol.parseRequest(line.strip());
+        assertEquals("hold", r.verb());
+        assertEquals(Map.of("reason", "fix & test\nnow = 100%", "pid", "42"), r.args());
+    }
+
+    @Test
+    void requestWithoutArguments() {
+        assertEquals("idlewatch/1 status\n", ControlProtocol.request("status", Map.of()));
+        assertEquals(Map.of(), ControlProtocol.parseRequest("idlewatch/1 status").args());
+    }
+
+    @Test
+    void wrongVersionOrGarbageIsRefusedWithTheExpectedForm() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ControlProtocol.parseRequest("idlewatch/2 status"));
+        assertEquals("not a idlewatch/1 request; expected \"idlewatch/1 VERB [ARGS]\" with VERB one of"
+                + " status, touch, timeout, hold", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ControlProtocol.parseRequest("\u0000\u0001garbage"));
+        assertThrows(IllegalArgumentException.class, () -> ControlProtocol.parseRequest(""));
+    }
+
+    @Test
+    void unknownVerbIsQuotedSafely() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ControlProtocol.parseRequest("idlewatch/1 rm\u0007 -rf"));
+        assertEquals("unknown command \"rm?\"; known: status, touch, timeout, hold", e.getMessage());
+    }
+
+    @Test
+    void answers() {
+        assertEquals("ok {\"a\":1}\n", ControlProtocol.ok("{\"a\":1}"));
+        assertEquals("error two lines\n", ControlProtocol.error("two\nlines"));
+        ControlProtocol.Answer ok = ControlProtocol.parseAnswer("ok \"x\"");
+        assertTrue(ok.ok());
+        assertEquals("\"x\"", ok.payload());
+        ControlProtocol.Answer error = ControlProtocol.parseAnswer("error nope");
+        assertFalse(error.ok());
+        assertEquals("nope", error.payload());
+        assertThrows(IllegalArgumentException.class, () -> ControlProtocol.parseAnswer("HTTP/1.1 400"));
+    }
+
+    @Test
+    void messagesSurviveTheJsonStringEncoding() {
+        String text = "idle: 3s / 20s\ncpu: \"never\" \\ tab\there \u0001 \u2028";
+        String line = ControlProtocol.okMessage(text);
+        assertEquals(1, line.split("\n", -1).length - 1, "one line: " + line);
+        assertEquals(text, ControlProtocol.text(ControlProtocol.parseAnswer(line.strip()).payload()));
+        assertEquals("{\"a\":1}", ControlProtocol.text("{\"a\":1}"), "an object is printed as it is");
+    }
+
+    @Test
+    void socketPathsFollowTheStateDirectories() {
+        assertEquals(List.of(Path.of("/run/idlewatch/agent.sock"), Path.of("/tmp/idlewatch/agent.sock")),
+                ControlProtocol.socketPaths(List.of(Path.of("/run/idlewatch"), Path.of("/tmp/idlewatch"))));
+    }
+}

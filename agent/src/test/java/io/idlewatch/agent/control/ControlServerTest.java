@@ -1,0 +1,257 @@
+package io.idlewatch.agent.control;
+
+import io.idlewatch.agent.idle.Clock;
+import io.idlewatch.agent.idle.IdleTracker;
+import io.idlewatch.agent.idle.StateFile;
+import io.idlewatch.agent.signal.ActivitySignal;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The server on a real Unix socket in a temp directory, against a tracker on a clock the test moves. */
+class ControlServerTest {
+    private static final long TIMEOUT_MILLIS = 300;
+
+    @TempDir
+    Path dir;
+
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    private final Clock clock = new Clock() {
+        @Override
+        public long nanoTime() {
+            return nanos.get();
+        }
+
+        @Override
+        public long epochMillis() {
+            return 1_795_330_800_000L + nanos.get() / 1_000_000;
+        }
+    };
+    private final List<String> log = new ArrayList<>();
+    private IdleTracker tracker;
+    private ControlServer server;
+
+    @BeforeEach
+    void start() throws IOException {
+        ActivitySignal quiet = new ActivitySignal() {
+            @Override
+            public String name() {
+                return "cpu";
+            }
+
+            @Override
+            public Reading sample(long now) {
+                return Reading.quiet("cpu 0%");
+            }
+        };
+        tracker = new IdleTracker(List.of(quiet), clock, Duration.ofSeconds(20), Duration.ofHours(2), null,
+                Duration.ZERO, 0, log::add);
+        server = ControlServer.bind(dir.resolve("agent.sock"),
+                new ControlService(tracker, new StateFile(dir, "ws")), log::add, TIMEOUT_MILLIS);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private void advance(Duration d) {
+        nanos.addAndGet(d.toNanos());
+    }
+
+    private int client(String... args) {
+        return client(new ByteArrayOutputStream(), new ByteArrayOutputStream(), args);
+    }
+
+    private int client(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
+        return ControlCommands.run(args, List.of(dir.resolve("missing"), dir), Map.of(),
+                new PrintStream(out, true), new PrintStream(err, true));
+    }
+
+    @Test
+    void socketIsOpenToEveryUser() throws IOException {
+        assertEquals("rw-rw-rw-", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("agent.sock"))));
+    }
+
+    @Test
+    void statusShowsIdleTimeAndSignals() {
+        advance(Duration.ofSeconds(7));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, client(out, new ByteArrayOutputStream(), "status"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("idle: 7s / 20s (stops in 13s)\nlifetime left: no limit\n"), text);
+        assertTrue(text.contains("\ncpu: never\nexec: off\n"), text);
+        assertTrue(text.endsWith("holds: none\n"), text);
+    }
+
+    @Test
+    void statusJsonIsTheStateFileObject() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, client(out, new ByteArrayOutputStream(), "status", "--json"));
+        String json = out.toString(StandardCharsets.UTF_8);
+        assertTrue(json.startsWith("{\"version\":1,\"workspace\":\"ws\",\"state\":\"running\""), json);
+        assertTrue(json.endsWith("}\n") && json.indexOf('\n') == json.length() - 1, json);
+    }
+
+    @Test
+    void touchResetsIdleTime() {
+        advance(Duration.ofSeconds(15));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, client(out, new ByteArrayOutputStream(), "touch", "--reason", "reading docs"));
+        assertEquals("idlewatch: idle time reset to 0s (timeout 20s)\n", out.toString(StandardCharsets.UTF_8));
+        assertEquals(0, tracker.idleMillis());
+        assertEquals("touch", tracker.status().lastActivitySignal());
+    }
+
+    @Test
+    void timeoutChangesTheThresholdWithinTheCeiling() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, client(out, new ByteArrayOutputStream(), "timeout", "1h"));
+        assertEquals("idlewatch: timeout 1h (was 20s)\n", out.toString(StandardCharsets.UTF_8));
+        assertEquals(Duration.ofHours(1), tracker.timeout());
+
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, client(new ByteArrayOutputStream(), err, "timeout", "3h"));
+        assertEquals("idlewatch: cannot set the timeout to 3h: IDLEWATCH_MAX_TIMEOUT is 2h;"
+                + " use a duration of at most 2h\n", err.toString(StandardCharsets.UTF_8));
+        assertEquals(2, client(new ByteArrayOutputStream(), new ByteArrayOutputStream(), "timeout", "off"));
+        assertEquals(2, client(new ByteArrayOutputStream(), new ByteArrayOutputStream(), "timeout", "5x"));
+        assertEquals(Duration.ofHours(1), tracker.timeout(), "refusals change nothing");
+    }
+
+    @Test
+    void usageErrorsExit2WithoutTheAgent() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, client(new ByteArrayOutputStream(), err, "status", "--yaml"));
+        assertEquals("idlewatch: status: unknown argument \"--yaml\"\nusage: idlewatch status [--json]\n",
+                err.toString(StandardCharsets.UTF_8));
+        assertEquals(2, client("touch", "--reason"));
+        assertEquals(2, client("timeout"));
+        assertEquals(2, client("inhibit", "--reason", "x"));
+    }
+
+    @Test
+    void noAgentExits1NamingEverySocketTried() {
+        server.close();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(1, client(new ByteArrayOutputStream(), err, "status"));
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.startsWith("idlewatch: cannot reach the agent at " + dir.resolve("missing/agent.sock")), msg);
+        assertTrue(msg.contains(dir.resolve("agent.sock").toString()) && msg.contains("may not be running"), msg);
+    }
+
+    @Test
+    void holdLastsExactlyAsLongAsItsConnection() throws Exception {
+        try (SocketChannel c = connect()) {
+            send(c, ControlProtocol.request("hold", Map.of("reason", "build")));
+            assertTrue(readLine(c).startsWith("ok \"holding inhibit-"));
+            advance(Duration.ofMinutes(5));
+            assertEquals(IdleTracker.Decision.CONTINUE, tracker.poll());
+            assertEquals(1, tracker.status().holds());
+        }
+        eventually(() -> tracker.status().holds() == 0);
+        advance(Duration.ofSeconds(21));
+        assertEquals(IdleTracker.Decision.STOP_IDLE, tracker.poll());
+    }
+
+    @Test
+    void hugeLineIsRefusedAndClosedAndOthersAreStillServed() throws Exception {
+        try (SocketChannel c = connect()) {
+            byte[] garbage = new byte[ControlProtocol.MAX_LINE + 1];
+            java.util.Arrays.fill(garbage, (byte) 'x');
+            send(c, new String(garbage, StandardCharsets.US_ASCII));
+            String line = readLine(c);
+            assertEquals("error request longer than 65536 bytes; expected one line \"idlewatch/1 VERB [ARGS]\"", line);
+        }
+        assertEquals(0, client("status"));
+    }
+
+    @Test
+    void garbageLineGetsAnError() throws Exception {
+        try (SocketChannel c = connect()) {
+            send(c, "GET / HTTP/1.1\r\n\r\n");
+            assertTrue(readLine(c).startsWith("error not a idlewatch/1 request"));
+        }
+    }
+
+    @Test
+    void silentClientTimesOutWithoutStallingOthers() throws Exception {
+        try (SocketChannel silent = connect()) {
+            long start = System.nanoTime();
+            assertEquals(0, client("touch"), "served while the silent one waits");
+            assertEquals("error no request within " + TIMEOUT_MILLIS + " ms", readLine(silent));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis >= TIMEOUT_MILLIS - 50 && millis < TIMEOUT_MILLIS + 2000, millis + " ms");
+        }
+    }
+
+    @Test
+    void staleSocketFromAnEarlierRunIsReplaced() throws Exception {
+        server.close();
+        Files.writeString(dir.resolve("agent.sock"), "stale");
+        server = ControlServer.bind(dir.resolve("agent.sock"), new ControlService(tracker, new StateFile(dir, null)),
+                log::add, TIMEOUT_MILLIS);
+        server.start();
+        assertEquals(0, client("status"));
+    }
+
+    private SocketChannel connect() throws IOException {
+        SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+        c.connect(UnixDomainSocketAddress.of(dir.resolve("agent.sock")));
+        return c;
+    }
+
+    private static void send(SocketChannel c, String s) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+        try {
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+        } catch (IOException e) {
+            // the server may close on us mid-way (too long): its answer is what the test reads
+        }
+    }
+
+    private static String readLine(SocketChannel c) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(4096);
+        while (c.read(b) > 0) {
+            for (int i = 0; i < b.position(); i++) {
+                if (b.get(i) == '\n') {
+                    return new String(b.array(), 0, i, StandardCharsets.UTF_8);
+                }
+            }
+        }
+        return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8);
+    }
+
+    private static void eventually(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out");
+            Thread.sleep(10);
+        }
+    }
+}
