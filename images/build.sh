@@ -2,9 +2,11 @@
 # Builds every image locally (no registry needed):
 #   localhost/idlewatch/debian:bookworm   base, from Debian's packages, once (images/base/build.sh)
 #   localhost/idlewatch/agent:latest      FROM scratch: /opt/idlewatch (launcher, jlinked runtime, agent)
+#   localhost/idlewatch/workspace:latest  the example opencode workspace (images/workspace, opencode from npm)
 #   localhost/idlewatch/test-*:latest     images the integration tests run
 # Needs: a Docker engine (scripts/docker-engine), gcc, patchelf, a JDK 17 with jmods,
-# and the agent built (mvn package). Usage: images/build.sh [agent|tests|all]
+# and the agent built (mvn package); npm for the workspace's opencode.
+# Usage: images/build.sh [agent|workspace|tests|all]
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -63,6 +65,17 @@ build_agent() {
   say "built localhost/idlewatch/agent:latest ($(docker image inspect -f '{{.Size}}' localhost/idlewatch/agent:latest | numfmt --to=iec))"
 }
 
+build_workspace() {
+  local bin ctx="$out/workspace-context"
+  bin="$("$here/opencode/fetch.sh")"
+  rm -rf "$ctx"; mkdir -p "$ctx"
+  # a hard link, not a 180 MB copy, when the target folder allows it
+  ln "$bin" "$ctx/opencode" 2>/dev/null || cp "$bin" "$ctx/opencode"
+  cp "$here/workspace/Dockerfile" "$ctx/Dockerfile"
+  docker build -q -t localhost/idlewatch/workspace:latest "$ctx" >/dev/null
+  say "built localhost/idlewatch/workspace:latest (opencode $("$bin" --version 2>/dev/null || echo '?'))"
+}
+
 build_tests() {
   for dir in "$here"/test/*/; do
     local name; name="$(basename "$dir")"
@@ -75,7 +88,8 @@ build_tests() {
 
 case "$what" in
   agent) build_agent ;;
+  workspace) build_workspace ;;
   tests) build_tests ;;
-  all) build_agent; build_tests ;;
-  *) say "usage: images/build.sh [agent|tests|all]"; exit 2 ;;
+  all) build_agent; build_workspace; build_tests ;;
+  *) say "usage: images/build.sh [agent|workspace|tests|all]"; exit 2 ;;
 esac

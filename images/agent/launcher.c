@@ -10,6 +10,7 @@
  * a signal tini doesn't forward either, so SIGUSR2 reaches the workload.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -54,8 +55,29 @@ static int is_client_command(const char *arg) {
                            || strcmp(arg, "timeout") == 0);
 }
 
+/* Descriptors above 2 we were started with: the agent passes them on to the workload
+   (as tini does) and keeps every descriptor the JVM opens to itself. */
+static void list_inherited_fds(void) {
+    char list[1024] = "";
+    size_t used = 0;
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL) {
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        int fd = atoi(e->d_name);
+        if (fd > 2 && fd != dirfd(dir) && used + 16 < sizeof list) {
+            used += (size_t) snprintf(list + used, sizeof list - used, "%s%d", used ? "," : "", fd);
+        }
+    }
+    closedir(dir);
+    setenv("IDLEWATCH_INHERITED_FDS", list, 1);
+}
+
 int main(int argc, char **argv) {
     find_home();
+    list_inherited_fds();
 
     if (!is_client_command(argc > 1 ? argv[1] : NULL)) {
         sigset_t all;
@@ -88,9 +110,12 @@ int main(int argc, char **argv) {
     jvm[n++] = "-XX:ArchiveRelocationMode=0";
     jvm[n++] = "-Xlog:disable";
     jvm[n++] = "-Xlog:all=error:stderr";
-    const char *dump = getenv("IDLEWATCH_CDS_DUMP");
-    if (dump != NULL && dump[0] != '\0') {
-        jvm[n++] = "-XX:ArchiveClassesAtExit=/opt/idlewatch/lib/agent.jsa";
+    /* Image build only: list the classes a training run loads, for the CDS archive. */
+    const char *classlist = getenv("IDLEWATCH_CDS_CLASSLIST");
+    static char dump_flag[PATH_MAX + 32];
+    if (classlist != NULL && classlist[0] != '\0') {
+        snprintf(dump_flag, sizeof dump_flag, "-XX:DumpLoadedClassList=%s", classlist);
+        jvm[n++] = dump_flag;
     } else if (access(in_home("", "/lib/agent.jsa"), R_OK) == 0) {
         jvm[n++] = in_home("-XX:SharedArchiveFile=", "/lib/agent.jsa");
     }

@@ -35,7 +35,7 @@ import java.util.Map;
 public final class Main {
     static final int EXIT_USAGE = 2;
     /** Set by the launcher for the JVM only; the workload must not inherit them. */
-    private static final List<String> LAUNCHER_ENV = List.of("_JAVA_SR_SIGNUM", "IDLEWATCH_CDS_DUMP");
+    private static final List<String> LAUNCHER_ENV = List.of("_JAVA_SR_SIGNUM", "IDLEWATCH_CDS_CLASSLIST", "IDLEWATCH_INHERITED_FDS");
     /** Where the state file goes when /run/idlewatch cannot be made (non-root user, read-only /run). */
     static final Path FALLBACK_STATE_DIR = Path.of("/tmp/idlewatch");
     /** Where the state file and the control socket go, in order of preference. */
@@ -67,6 +67,7 @@ public final class Main {
             return EXIT_USAGE;
         }
 
+        long startNanos = System.nanoTime();
         // 2. Configuration: any bad value stops us here, before anything is spawned.
         AgentConfig config;
         try {
@@ -87,17 +88,14 @@ public final class Main {
             Supervisor supervisor = new Supervisor(signals, config.stopGrace().toMillis());
             supervisor.becomeSubreaperUnlessPid1();
 
-            // 4. Activity signals and the idle loop, with the state file the host reads.
+                // 4. Activity signals and the idle loop, with the state file the host reads.
             List<ActivitySignal> sensors = io.idlewatch.agent.signal.Signals.create(
                     config, SystemPaths.DEFAULT, ProcessHandle.current().pid());
             Path stateDir = stateDirectory();
             IdleLoop idle = IdleLoop.create(config, sensors, Clock.SYSTEM, SystemPaths.DEFAULT.dev(),
                     stateDir, System.err::println);
 
-            // 5. The control socket, before the workload: its first command may be `idlewatch inhibit`.
-            ControlServer control = startControlServer(idle.tracker(), stateDir, config);
-
-            // 6. Spawn the workload in its own process group.
+            // 5. Spawn the workload in its own process group, as early as we can.
             try {
                 supervisor.spawn(command, workloadEnvironment());
             } catch (SpawnException e) {
@@ -105,9 +103,12 @@ public final class Main {
                 idle.tracker().markStopping("workload-exit", e.exitCode(), e.getMessage());
                 idle.tracker().markStopped();
                 idle.writeState();
-                closeControlServer(control);
                 return e.exitCode();
             }
+            Log.debug("spawned " + (System.nanoTime() - startNanos) / 1_000_000 + " ms after main()");
+
+            // 6. The control socket (clients retry briefly while it is not there yet), the idle loop.
+            ControlServer control = startControlServer(idle.tracker(), stateDir, config);
             startIdleThread(idle, config, supervisor);
 
             // 7. Forward, reap, and let the idle thread ask for a stop; then TERM/KILL the survivors.

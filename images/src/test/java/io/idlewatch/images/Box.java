@@ -3,6 +3,7 @@ package io.idlewatch.images;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.ExecCreateCmd;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Frame;
@@ -170,10 +171,22 @@ final class Box implements AutoCloseable {
         return out.toString();
     }
 
+    /** What a `docker exec` printed (stdout and stderr together) and how it exited. */
+    record ExecResult(long exitCode, String output) {
+    }
+
     /** Runs a command with `docker exec` and returns its stdout+stderr. */
     String exec(String... cmd) {
-        String execId = docker().execCreateCmd(id).withCmd(cmd).withAttachStdout(true).withAttachStderr(true)
-                .exec().getId();
+        return execAs(null, cmd).output();
+    }
+
+    /** `docker exec [--user user] cmd...`, waited for; user null for the image's. */
+    ExecResult execAs(String user, String... cmd) {
+        ExecCreateCmd create = docker().execCreateCmd(id).withCmd(cmd).withAttachStdout(true).withAttachStderr(true);
+        if (user != null) {
+            create.withUser(user);
+        }
+        String execId = create.exec().getId();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
             docker().execStartCmd(execId).exec(new ResultCallback.Adapter<Frame>() {
@@ -185,7 +198,8 @@ final class Box implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return out.toString();
+        Long code = docker().inspectExecCmd(execId).exec().getExitCodeLong();
+        return new ExecResult(code == null ? -1 : code, out.toString());
     }
 
     @Override

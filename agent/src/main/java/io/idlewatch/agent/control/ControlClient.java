@@ -1,5 +1,7 @@
 package io.idlewatch.agent.control;
 
+import io.idlewatch.agent.posix.CloseOnExec;
+
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -37,6 +39,30 @@ final class ControlClient implements AutoCloseable {
      *                         (this loads JNA: only inhibit pays for it)
      */
     static ControlClient connect(List<Path> socketPaths, boolean keepFromChildren) throws UnreachableException {
+        // The agent binds its socket just after it spawns the workload (spawning first keeps
+        // container start-up fast), so a workload whose first command is a client may be early.
+        long deadline = System.nanoTime() + STARTUP_WAIT_NANOS;
+        while (true) {
+            try {
+                return connectOnce(socketPaths, keepFromChildren);
+            } catch (UnreachableException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static final long STARTUP_WAIT_NANOS = 1_500_000_000L;
+
+    private static ControlClient connectOnce(List<Path> socketPaths, boolean keepFromChildren)
+            throws UnreachableException {
         StringBuilder tried = new StringBuilder();
         for (Path p : socketPaths) {
             SocketChannel ch = null;

@@ -1,5 +1,7 @@
 package io.idlewatch.agent.control;
 
+import io.idlewatch.agent.posix.CloseOnExec;
+
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

@@ -6,6 +6,7 @@ import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import com.sun.jna.StringArray;
+import io.idlewatch.agent.posix.CloseOnExec;
 import io.idlewatch.agent.posix.LibC;
 
 import java.util.List;
@@ -62,6 +63,7 @@ public final class Spawner {
             for (Map.Entry<String, String> e : env.entrySet()) {
                 envp[i++] = e.getKey() + "=" + e.getValue();
             }
+            CloseOnExec.markAllButInherited();
             int[] pid = new int[1];
             int rc = LibC.posix_spawnp(pid, argv.get(0), actions, attr,
                     new StringArray(argv.toArray(new String[0])), new StringArray(envp));

@@ -16,6 +16,11 @@ import java.time.Duration;
  * Processes without a command line (kernel threads, zombies) are skipped, and
  * so are the agent's own control clients ({@code idlewatch status}, …), which
  * must never count as activity.
+ *
+ * <p>An exec with a controlling terminal ({@code docker exec -it … bash}) is
+ * left to the tty signal: a shell someone opened and forgot would otherwise
+ * keep the workspace running forever, and the idle notice written to its
+ * terminal could never come true. Typing or output there counts through tty.
  */
 public final class ExecSignal implements ActivitySignal {
     public static final Duration MIN_RUNNING = Duration.ofSeconds(10);
@@ -100,7 +105,11 @@ public final class ExecSignal implements ActivitySignal {
         if (ppidAt < 0 || ProcFiles.parseLong(buf, ppidAt, n) != 0) {
             return -1;
         }
-        int startAt = ProcFiles.field(buf, ppidAt, n, 22 - 4);
+        int ttyAt = ProcFiles.field(buf, ppidAt, n, 7 - 4);
+        if (ttyAt < 0 || ProcFiles.parseLong(buf, ttyAt, n) != 0) {
+            return -1; // interactive: the tty signal judges it
+        }
+        int startAt = ProcFiles.field(buf, ttyAt, n, 22 - 7);
         long start = startAt < 0 ? -1 : ProcFiles.parseLong(buf, startAt, n);
         if (start < 0) {
             return -1;

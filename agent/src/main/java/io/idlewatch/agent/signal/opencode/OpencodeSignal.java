@@ -21,9 +21,13 @@ import java.util.Base64;
  * "idle" (busy, or retrying a model call).
  *
  * <p>Nothing listening on a port means opencode is not running there — the
- * workspace may not use it — so that is quiet, not a failure. An HTTP error
- * (401: wrong OPENCODE_SERVER_PASSWORD; 5xx) or an unreadable body is a
- * failure, so the loop reports the sensor degraded.
+ * workspace may not use it — so that is quiet, not a failure. So is another
+ * program on the port (the ports are shared with the http signal, e.g. a dev
+ * server on 8080): it answers 404, or 200 with something that is not JSON
+ * (an HTML page, an event stream), and is skipped; were it a failure, such a
+ * port would keep the workspace running forever. An HTTP error (401: wrong
+ * OPENCODE_SERVER_PASSWORD; 5xx) or an unreadable JSON body is a failure, so
+ * the loop reports the sensor degraded.
  */
 public final class OpencodeSignal implements ActivitySignal {
     public static final Duration TIMEOUT = Duration.ofSeconds(2);
@@ -87,7 +91,7 @@ public final class OpencodeSignal implements ActivitySignal {
         return Reading.quiet("opencode " + sessions + (sessions == 1 ? " session" : " sessions") + ", none busy");
     }
 
-    /** The body of a 200 answer, or null when nothing listens on the port. */
+    /** The body of a 200 answer, or null when nothing, or something other than opencode, listens on the port. */
     private String get(int port) throws IOException {
         try (Socket socket = new Socket()) {
             try {
@@ -125,6 +129,7 @@ public final class OpencodeSignal implements ActivitySignal {
         }
         long length = -1;
         boolean chunked = false;
+        String contentType = null;
         String h;
         while ((h = in.line()) != null && !h.isEmpty()) {
             int colon = h.indexOf(':');
@@ -141,7 +146,12 @@ public final class OpencodeSignal implements ActivitySignal {
                 }
             } else if (name.equalsIgnoreCase("Transfer-Encoding") && value.toLowerCase().contains("chunked")) {
                 chunked = true;
+            } else if (name.equalsIgnoreCase("Content-Type")) {
+                contentType = value.toLowerCase();
             }
+        }
+        if (code == 404 || code == 200 && contentType != null && !contentType.contains("json")) {
+            return null; // another program on this port: not opencode, not a failure
         }
         if (code != 200) {
             throw new IOException("opencode on port " + port + " answered HTTP " + code

@@ -37,8 +37,8 @@ class ExecSignalTest extends ActivitySignalContract {
     protected Fixture quietFixture(Path dir) throws Exception {
         Path proc = Fixtures.copy("exec/proc", dir.resolve("proc"));
         ExecSignal signal = new ExecSignal(proc);
-        // docker exec -it ws bash, started 18 s ago (starttime 499600 ticks)
-        return fixture(signal, () -> process(proc, 52, 0, 499_600, "bash\0"), () -> delete(proc.resolve("52")));
+        // docker exec ws make, started 18 s ago (starttime 499600 ticks)
+        return fixture(signal, () -> process(proc, 52, 0, 499_600, "make\0"), () -> delete(proc.resolve("52")));
     }
 
     @Override
@@ -46,10 +46,17 @@ class ExecSignalTest extends ActivitySignalContract {
         return new ExecSignal(dir.resolve("no-proc"));
     }
 
+    /** A process without a controlling terminal, as {@code docker exec} without -t starts it. */
     static void process(Path proc, int pid, int ppid, long startTicks, String cmdline) throws IOException {
+        process(proc, pid, ppid, 0, startTicks, cmdline);
+    }
+
+    /** @param ttyNr the controlling terminal's device number (34816 = /dev/pts/0), 0 for none */
+    static void process(Path proc, int pid, int ppid, int ttyNr, long startTicks, String cmdline) throws IOException {
         Path dir = Files.createDirectories(proc.resolve(Integer.toString(pid)));
         Files.writeString(dir.resolve("stat"), pid + " (x) S " + ppid + " " + pid + " " + pid
-                + " 34816 " + pid + " 4194560 100 0 0 0 1 1 0 0 20 0 1 0 " + startTicks + " 8000000 900 1\n");
+                + " " + ttyNr + " " + (ttyNr == 0 ? -1 : pid) + " 4194560 100 0 0 0 1 1 0 0 20 0 1 0 " + startTicks
+                + " 8000000 900 1\n");
         Files.write(dir.resolve("cmdline"), cmdline.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -62,10 +69,21 @@ class ExecSignalTest extends ActivitySignalContract {
     @Test
     void reportsTheLongestRunningExecProcess() throws Exception {
         Path proc = Fixtures.copy("exec/proc", tmp.resolve("proc"));
-        process(proc, 52, 0, 499_600, "bash\0");
+        process(proc, 52, 0, 499_600, "make\0");
         ActivitySignal.Reading r = new ExecSignal(proc).sample(0);
         assertTrue(r.fired());
         assertEquals("exec pid 52 running 18s", r.detail());
+    }
+
+    /** docker exec -it ws bash, open for an hour: whether anyone uses it is the tty signal's call. */
+    @Test
+    void interactiveSessionsAreLeftToTheTtySignal() throws Exception {
+        Path proc = Fixtures.copy("exec/proc", tmp.resolve("proc"));
+        process(proc, 53, 0, 34816, 140_000, "bash\0");
+        ActivitySignal.Reading r = new ExecSignal(proc).sample(0);
+        assertFalse(r.fired(), r.detail());
+        process(proc, 54, 0, 0, 140_000, "sleep\0" + "3600\0");
+        assertTrue(new ExecSignal(proc).sample(0).fired());
     }
 
     @Test

@@ -30,10 +30,11 @@ class OpencodeSignalTest extends ActivitySignalContract {
     private final List<HttpServer> servers = new ArrayList<>();
     private final List<String> authorizations = new ArrayList<>();
 
-    /** What the fake opencode answers: status code, body, and whether to use chunked encoding. */
+    /** What the fake opencode answers: status code, body, type, and whether to use chunked encoding. */
     private static final class Answer {
         volatile int status = 200;
         volatile String body;
+        volatile String contentType = "application/json";
         volatile boolean chunked;
 
         Answer(String body) {
@@ -54,7 +55,7 @@ class OpencodeSignalTest extends ActivitySignalContract {
                 status = 401;
             }
             byte[] body = answer.body.getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.getResponseHeaders().add("Content-Type", answer.contentType);
             exchange.sendResponseHeaders(status, answer.chunked ? 0 : body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);
@@ -164,6 +165,27 @@ class OpencodeSignalTest extends ActivitySignalContract {
             assertTrue(e.getMessage().startsWith("opencode on port " + port + ": unreadable /session/status"),
                     e.getMessage());
         }
+    }
+
+    /** A dev server on a shared port (404, or its HTML page for every path) is not a broken opencode. */
+    @Test
+    void otherProgramsOnThePortAreNotOpencodeNotFailures() throws Exception {
+        Answer notFound = new Answer("<html>no such page</html>");
+        notFound.status = 404;
+        notFound.contentType = "text/html";
+        Answer page = new Answer(body("html.txt"));
+        page.contentType = "text/html; charset=utf-8";
+        Answer stream = new Answer(": heartbeat\n\n");
+        stream.contentType = "text/event-stream";
+        for (Answer other : List.of(notFound, page, stream)) {
+            ActivitySignal.Reading r = signal(serve(other, null), null).sample(0);
+            assertFalse(r.fired());
+            assertEquals("opencode not running", r.detail());
+        }
+        int busy = serve(new Answer(body("busy.json")), null);
+        OpencodeSignal both = new OpencodeSignal("127.0.0.1", new int[] {serve(page, null), busy}, "opencode", null,
+                Duration.ofSeconds(2), new OwnClientPorts());
+        assertEquals("opencode 1 busy session", both.sample(0).detail());
     }
 
     @Test

@@ -1,0 +1,253 @@
+package io.idlewatch.images;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.idlewatch.images.Box.AGENT_TEST_IMAGE;
+import static io.idlewatch.images.Box.eventually;
+import static io.idlewatch.images.Watched.POLL;
+import static io.idlewatch.images.Watched.TIMEOUT;
+import static io.idlewatch.images.Watched.keepsRunningUntil;
+import static io.idlewatch.images.Watched.sleep;
+import static io.idlewatch.images.Watched.stopsInWindow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Each activity signal both ways, in real containers with a 20 s threshold and a
+ * 2 s poll: what counts keeps the container running well past the threshold (and
+ * the stop follows once it ends); what does not count lets it stop on time. The
+ * tests mostly wait, so they run side by side.
+ */
+@Execution(ExecutionMode.CONCURRENT)
+class SignalsIT {
+    static final String SOCAT_IMAGE = "localhost/idlewatch/test-socat:latest";
+    /** Past the latest moment an idle container would have stopped (timeout + poll + slack = 30 s). */
+    private static final Duration WELL_PAST = TIMEOUT.multipliedBy(2);
+
+    // ---- cpu ----
+
+    @Test
+    void busyLoopKeepsItRunningForThreeThresholds() {
+        // niced, so the loop takes a core from nobody else's test
+        try (Box box = Watched.idle(AGENT_TEST_IMAGE).cmd("nice", "-n", "19", "bash", "-c", "while :; do :; done")
+                .start()) {
+            keepsRunningUntil(box, Watched.startedAt(box).plus(TIMEOUT.multipliedBy(3)), "busy loop");
+            String cpu = Watched.signal(box.exec("cat", Watched.STATE_FILE), "cpu");
+            assertTrue(cpu.matches(".*\"detail\":\"cpu [0-9]+% of a core\".*"), cpu);
+        }
+    }
+
+    @Test
+    void lightPeriodicJobDoesNotKeepItRunning() {
+        // 50 ms of work every 5 s: 1% of a core, under the 10% threshold
+        String job = "while :; do timeout 0.05 bash -c 'while :; do :; done'; echo job ran; sleep 5; done";
+        try (Box box = Watched.idle(AGENT_TEST_IMAGE).cmd("bash", "-c", job).start()) {
+            stopsInWindow(box, Watched.startedAt(box), 0);
+            assertTrue(box.logs().split("job ran", -1).length > 4, "the job ran every 5 s: " + box.logs());
+            assertEquals("idle", Watched.stopField(Watched.stateFile(box), "reason"));
+        }
+    }
+
+    // ---- exec ----
+
+    @Test
+    void longExecKeepsItRunningUntilItEnds() {
+        try (Box box = Watched.idle(AGENT_TEST_IMAGE).cmd("sleep", "infinity").start()) {
+            Instant started = Watched.startedAt(box);
+            box.exec("sleep", "45"); // returns when it ends
+            Instant execEnded = Instant.now();
+            assertTrue(box.running(), "running while the exec ran");
+            // the exec signal last fired at the poll before it ended, at most one poll earlier
+            stopsInWindow(box, execEnded.minus(POLL), 0);
+            assertTrue(Watched.ranFor(box).compareTo(Duration.ofSeconds(45).plus(TIMEOUT)) > 0);
+            assertTrue(Watched.stateFile(box).contains("\"exec\":{\"enabled\":true,\"last_fired\":\"20"),
+                    "exec fired");
+            assertTrue(started.isBefore(execEnded));
+        }
+    }
+
+    @Test
+    void shortExecsEveryFiveSecondsDoNotKeepItRunning() {
+        try (Box box = Watched.idle(AGENT_TEST_IMAGE).cmd("sleep", "infinity").start()) {
+            AtomicInteger execs = new AtomicInteger();
+            Thread execer = daemon(() -> {
+                while (box.running()) {
+                    box.exec("sleep", "0.1");
+                    execs.incrementAndGet();
+                    sleep(Duration.ofSeconds(5));
+                }
+            });
+            stopsInWindow(box, Watched.startedAt(box), 0);
+            execer.interrupt();
+            assertTrue(execs.get() >= 4, "execs made: " + execs.get());
+        }
+    }
+
+    // ---- tty ----
+
+    @Test
+    void typingInATerminalEveryTenSecondsKeepsItRunning() {
+        try (Box box = Watched.idle(AGENT_TEST_IMAGE).cmd("sleep", "infinity").start();
+             TtySession tty = TtySession.open(box)) {
+            eventually(Duration.ofSeconds(15), "a prompt", () -> tty.screen().contains("#"));
+            Instant until = Instant.now().plus(WELL_PAST);
+            Instant lastKey = Instant.now();
+            while (Instant.now().isBefore(until)) {
+                assertTrue(box.running(), "stopped while someone typed\n" + box.logs());
+                tty.type("x");
+                lastKey = Instant.now();
+                sleep(Duration.ofSeconds(10));
+            }
+            keepsRunningUntil(box, until, "typing every 10 s");
+            // the terminal stays open; once typing stops the container stops
+            stopsInWindow(box, lastKey, 0);
+            assertTrue(Watched.stateFile(box).contains("\"tty\":{\"enabled\":true,\"last_fired\":\"20"), "tty fired");
+        }
+    }
+
+    @Test
+    void silentTerminalDoesNotKeepItRunningAndSeesTheNotice() {
+        try (Box box = Watched.idle(AGENT_TEST_IMAGE).env("IDLEWATCH_WARN_BEFORE", "10s").cmd("sleep", "infinity")
+                .start(); TtySession tty = TtySession.open(box)) {
+            eventually(Duration.ofSeconds(15), "a prompt", () -> tty.screen().contains("#"));
+            Instant opened = Instant.now(); // a terminal opening is activity; then nothing
+            stopsInWindow(box, opened, 0);
+            eventually(Duration.ofSeconds(5), "the notice on the terminal",
+                    () -> tty.screen().contains("idlewatch: this workspace has been idle for"));
+            assertTrue(tty.screen().contains("type anything here, or run `idlewatch touch`, to keep it running"),
+                    tty.screen());
+        }
+    }
+
+    // ---- http ----
+
+    @Test
+    void requestsFromTheHostEveryTenSecondsKeepItRunning() throws Exception {
+        try (Box box = Watched.idle(SOCAT_IMAGE).publish(4096).cmd("serve", "http-ok").start()) {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            URI uri = URI.create("http://127.0.0.1:" + box.hostPort(4096) + "/");
+            // docker's proxy accepts before the server listens: wait for a real answer first
+            eventually(Duration.ofSeconds(10), "the server answers", () -> {
+                try {
+                    return send(client, uri).statusCode() == 200;
+                } catch (IOException e) {
+                    return false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            });
+            Instant until = Watched.startedAt(box).plus(WELL_PAST);
+            Instant lastRequest = null;
+            while (Instant.now().isBefore(until)) {
+                HttpResponse<String> r = send(client, uri);
+                assertEquals(200, r.statusCode());
+                lastRequest = Instant.now();
+                sleep(Duration.ofSeconds(10));
+            }
+            keepsRunningUntil(box, until, "a request every 10 s");
+            // through docker's port publishing the client is the bridge gateway, not loopback
+            String peers = box.logs();
+            assertTrue(peers.contains("peer ") && !peers.contains("peer 127."), peers);
+            stopsInWindow(box, lastRequest, 0);
+        }
+    }
+
+    @Test
+    void eventStreamWithOnlyServerHeartbeatsDoesNotKeepItRunning() throws Exception {
+        try (Box box = Watched.idle(SOCAT_IMAGE).publish(4096).cmd("serve", "http-events").start();
+             Socket stream = openEventStream(box.hostPort(4096))) {
+            Instant requested = Instant.now();
+            AtomicInteger heartbeats = new AtomicInteger();
+            InputStream in = stream.getInputStream();
+            daemon(() -> {
+                byte[] buf = new byte[256];
+                try {
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        String s = new String(buf, 0, n, StandardCharsets.US_ASCII);
+                        heartbeats.addAndGet(s.split(": heartbeat", -1).length - 1);
+                    }
+                } catch (IOException ignored) {
+                    // the container stopped
+                }
+            });
+            stopsInWindow(box, requested, 0);
+            assertTrue(heartbeats.get() >= 8, "heartbeats received on the open stream: " + heartbeats.get());
+        }
+    }
+
+    /** GET on a held-open event stream; retried while docker's proxy accepts before the server listens. */
+    private static Socket openEventStream(int port) throws IOException {
+        Instant deadline = Instant.now().plusSeconds(10);
+        while (true) {
+            Socket s = new Socket("127.0.0.1", port);
+            s.getOutputStream().write("GET /global/event HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            s.setSoTimeout(3000);
+            byte[] status = new byte[12];
+            int n = s.getInputStream().readNBytes(status, 0, status.length);
+            s.setSoTimeout(0);
+            if (n == status.length && new String(status, StandardCharsets.US_ASCII).equals("HTTP/1.1 200")) {
+                return s;
+            }
+            s.close();
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("no event stream on port " + port);
+            }
+            sleep(Duration.ofMillis(300));
+        }
+    }
+
+    @Test
+    void inContainerLoopbackProbeDoesNotKeepItRunning() {
+        String workload = "serve http-ok & sleep 1; while :; do probe; sleep 5; done";
+        try (Box box = Watched.idle(SOCAT_IMAGE).cmd("bash", "-c", workload).start()) {
+            stopsInWindow(box, Watched.startedAt(box), 0);
+            assertTrue(box.logs().split("probe: HTTP/1.1 200 OK", -1).length > 4, "probes answered: " + box.logs());
+        }
+    }
+
+    // ---- a failing sensor ----
+
+    @Test
+    void brokenOpencodeIsDegradedAndNeverStopsTheContainer() {
+        try (Box box = Watched.idle(SOCAT_IMAGE).cmd("serve", "http-500").start()) {
+            keepsRunningUntil(box, Watched.startedAt(box).plus(WELL_PAST), "a degraded sensor");
+            String state = box.exec("cat", Watched.STATE_FILE);
+            String opencode = Watched.signal(state, "opencode");
+            assertTrue(opencode.contains("\"degraded\":true") && opencode.contains("answered HTTP 500"), state);
+            assertTrue(box.logs().contains("idlewatch: signal opencode degraded (counts as activity)"), box.logs());
+            // its probes are loopback clients of our own: the http signal never saw them
+            assertFalse(Watched.signal(state, "http").contains("\"last_fired\":\"20"), state);
+        }
+    }
+
+    private static HttpResponse<String> send(HttpClient client, URI uri) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static Thread daemon(Runnable r) {
+        Thread t = new Thread(r, "signals-it");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+}
