@@ -85,15 +85,18 @@ class SignalsIT {
     void shortExecsEveryFiveSecondsDoNotKeepItRunning() {
         try (Box box = Watched.idle(AGENT_TEST_IMAGE).cmd("sleep", "infinity").start()) {
             AtomicInteger execs = new AtomicInteger();
-            Thread execer = daemon(() -> {
-                while (box.running()) {
-                    box.exec("sleep", "0.1");
-                    execs.incrementAndGet();
-                    sleep(Duration.ofSeconds(5));
+            daemon(() -> {
+                try {
+                    while (box.running()) {
+                        box.exec("sleep", "0.1");
+                        execs.incrementAndGet();
+                        sleep(Duration.ofSeconds(5));
+                    }
+                } catch (RuntimeException | AssertionError stopped) {
+                    // the container stopped between the check and the exec
                 }
             });
             stopsInWindow(box, Watched.startedAt(box), 0);
-            execer.interrupt();
             assertTrue(execs.get() >= 4, "execs made: " + execs.get());
         }
     }
@@ -109,8 +112,8 @@ class SignalsIT {
             Instant lastKey = Instant.now();
             while (Instant.now().isBefore(until)) {
                 assertTrue(box.running(), "stopped while someone typed\n" + box.logs());
+                lastKey = Instant.now(); // before it arrives: the window's lower bound stays safe
                 tty.type("x");
-                lastKey = Instant.now();
                 sleep(Duration.ofSeconds(10));
             }
             keepsRunningUntil(box, until, "typing every 10 s");
@@ -123,19 +126,26 @@ class SignalsIT {
     @Test
     void silentTerminalDoesNotKeepItRunningAndSeesTheNotice() {
         try (Box box = Watched.idle(AGENT_TEST_IMAGE).env("IDLEWATCH_WARN_BEFORE", "10s").cmd("sleep", "infinity")
-                .start(); TtySession tty = TtySession.open(box)) {
-            eventually(Duration.ofSeconds(15), "a prompt", () -> tty.screen().contains("#"));
-            Instant opened = Instant.now(); // a terminal opening is activity; then nothing
-            stopsInWindow(box, opened, 0);
-            eventually(Duration.ofSeconds(5), "the notice on the terminal",
-                    () -> tty.screen().contains("idlewatch: this workspace has been idle for"));
-            assertTrue(tty.screen().contains("type anything here, or run `idlewatch touch`, to keep it running"),
-                    tty.screen());
+                .start()) {
+            Instant opening = Instant.now(); // a terminal opening is activity; then nothing
+            try (TtySession tty = TtySession.open(box)) {
+                eventually(Duration.ofSeconds(15), "a prompt", () -> tty.screen().contains("#"));
+                stopsInWindow(box, opening, 0);
+                eventually(Duration.ofSeconds(5), "the notice on the terminal",
+                        () -> tty.screen().contains("idlewatch: this workspace has been idle for"));
+                assertTrue(tty.screen().contains("type anything here, or run `idlewatch touch`, to keep it running"),
+                        tty.screen());
+            }
         }
     }
 
     // ---- http ----
 
+    /**
+     * Over one kept-alive connection, as browsers and opencode's clients talk. One-shot
+     * connections that the client closes between two polls leave no socket to see
+     * (images/README-signals.md), so they are not what this test relies on.
+     */
     @Test
     void requestsFromTheHostEveryTenSecondsKeepItRunning() throws Exception {
         try (Box box = Watched.idle(SOCAT_IMAGE).publish(4096).cmd("serve", "http-ok").start()) {
@@ -155,15 +165,17 @@ class SignalsIT {
             Instant until = Watched.startedAt(box).plus(WELL_PAST);
             Instant lastRequest = null;
             while (Instant.now().isBefore(until)) {
+                lastRequest = Instant.now();
                 HttpResponse<String> r = send(client, uri);
                 assertEquals(200, r.statusCode());
-                lastRequest = Instant.now();
                 sleep(Duration.ofSeconds(10));
             }
             keepsRunningUntil(box, until, "a request every 10 s");
             // through docker's port publishing the client is the bridge gateway, not loopback
-            String peers = box.logs();
-            assertTrue(peers.contains("peer ") && !peers.contains("peer 127."), peers);
+            // (the loopback peers are the agent's own opencode probe)
+            String logs = box.logs();
+            long outside = logs.lines().filter(l -> l.startsWith("peer ") && !l.startsWith("peer 127.")).count();
+            assertTrue(outside >= 4, "requests from outside the container: " + logs);
             stopsInWindow(box, lastRequest, 0);
         }
     }
@@ -171,10 +183,9 @@ class SignalsIT {
     @Test
     void eventStreamWithOnlyServerHeartbeatsDoesNotKeepItRunning() throws Exception {
         try (Box box = Watched.idle(SOCAT_IMAGE).publish(4096).cmd("serve", "http-events").start();
-             Socket stream = openEventStream(box.hostPort(4096))) {
-            Instant requested = Instant.now();
+             EventStream events = EventStream.open(box.hostPort(4096))) {
             AtomicInteger heartbeats = new AtomicInteger();
-            InputStream in = stream.getInputStream();
+            InputStream in = events.socket().getInputStream();
             daemon(() -> {
                 byte[] buf = new byte[256];
                 try {
@@ -187,30 +198,43 @@ class SignalsIT {
                     // the container stopped
                 }
             });
-            stopsInWindow(box, requested, 0);
+            stopsInWindow(box, events.requested(), 0);
             assertTrue(heartbeats.get() >= 8, "heartbeats received on the open stream: " + heartbeats.get());
         }
     }
 
-    /** GET on a held-open event stream; retried while docker's proxy accepts before the server listens. */
-    private static Socket openEventStream(int port) throws IOException {
-        Instant deadline = Instant.now().plusSeconds(10);
-        while (true) {
-            Socket s = new Socket("127.0.0.1", port);
-            s.getOutputStream().write("GET /global/event HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
-                    .getBytes(StandardCharsets.US_ASCII));
-            s.setSoTimeout(3000);
-            byte[] status = new byte[12];
-            int n = s.getInputStream().readNBytes(status, 0, status.length);
-            s.setSoTimeout(0);
-            if (n == status.length && new String(status, StandardCharsets.US_ASCII).equals("HTTP/1.1 200")) {
-                return s;
+    /** A GET on a held-open event stream, and when it was sent. */
+    private record EventStream(Socket socket, Instant requested) implements AutoCloseable {
+        /** Retried while docker's proxy accepts before the server listens. */
+        static EventStream open(int port) throws IOException {
+            Instant deadline = Instant.now().plusSeconds(10);
+            while (true) {
+                Instant requested = Instant.now();
+                Socket s = new Socket("127.0.0.1", port);
+                try {
+                    s.getOutputStream().write(("GET /global/event HTTP/1.1\r\nHost: localhost\r\n"
+                            + "Accept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    s.setSoTimeout(3000);
+                    byte[] status = new byte[12];
+                    int n = s.getInputStream().readNBytes(status, 0, status.length);
+                    s.setSoTimeout(0);
+                    if (n == status.length && new String(status, StandardCharsets.US_ASCII).equals("HTTP/1.1 200")) {
+                        return new EventStream(s, requested);
+                    }
+                } catch (IOException reset) {
+                    // the proxy gave up on a server not listening yet
+                }
+                s.close();
+                if (Instant.now().isAfter(deadline)) {
+                    throw new AssertionError("no event stream on port " + port);
+                }
+                sleep(Duration.ofMillis(300));
             }
-            s.close();
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("no event stream on port " + port);
-            }
-            sleep(Duration.ofMillis(300));
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 

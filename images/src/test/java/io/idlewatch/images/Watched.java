@@ -1,8 +1,5 @@
 package io.idlewatch.images;
 
-import com.github.dockerjava.api.model.ExposedPort;
-
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -140,13 +137,6 @@ final class Watched {
         }
     }
 
-    static void sleepUntil(Instant t) {
-        Duration d = Duration.between(Instant.now(), t);
-        if (!d.isNegative()) {
-            sleep(d);
-        }
-    }
-
     /** Reads a whole stream (a process's output) into a growing buffer, on a daemon thread. */
     static StringBuffer drain(InputStream in) {
         StringBuffer out = new StringBuffer();
@@ -164,15 +154,5 @@ final class Watched {
         t.setDaemon(true);
         t.start();
         return out;
-    }
-
-    static String toString(InputStream in) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        in.transferTo(out);
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    static ExposedPort tcp(int port) {
-        return ExposedPort.tcp(port);
     }
 }
