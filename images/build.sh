@@ -27,6 +27,10 @@ need() {
   fi
 }
 
+# One build at a time per checkout (Maven runs and scripts may overlap).
+exec 9>"${TMPDIR:-/tmp}/idlewatch-images-$(echo "$root" | md5sum | cut -c1-8).lock"
+flock 9
+
 "$root/scripts/docker-engine"
 "$here/base/build.sh"
 

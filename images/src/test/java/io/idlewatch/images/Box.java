@@ -52,6 +52,9 @@ final class Box implements AutoCloseable {
         Map<String, String> tmpfs = new HashMap<>();
         Map<String, String> labels = new HashMap<>();
         Integer publish;
+        Long pidsLimit;
+        List<String> healthcheck;
+        long healthIntervalNanos;
 
         Spec(String image) {
             this.image = image;
@@ -68,6 +71,13 @@ final class Box implements AutoCloseable {
         Spec tmpfs(String path) { this.tmpfs.put(path, "rw,exec,mode=1777"); return this; }
         Spec label(String k, String v) { this.labels.put(k, v); return this; }
         Spec publish(int port) { this.publish = port; return this; }
+        Spec pidsLimit(long limit) { this.pidsLimit = limit; return this; }
+        /** HEALTHCHECK CMD, every {@code interval}. */
+        Spec healthcheck(Duration interval, String... cmd) {
+            this.healthcheck = List.of(cmd);
+            this.healthIntervalNanos = interval.toNanos();
+            return this;
+        }
 
         Box start() {
             return Box.start(this);
@@ -92,6 +102,9 @@ final class Box implements AutoCloseable {
         if (spec.readOnly) {
             host.withReadonlyRootfs(true);
         }
+        if (spec.pidsLimit != null) {
+            host.withPidsLimit(spec.pidsLimit);
+        }
         if (!spec.tmpfs.isEmpty()) {
             host.withTmpFs(spec.tmpfs);
         }
@@ -112,6 +125,13 @@ final class Box implements AutoCloseable {
             create.withExposedPorts(port);
         }
         create.withHostConfig(host);
+        if (spec.healthcheck != null) {
+            List<String> test = new ArrayList<>();
+            test.add("CMD");
+            test.addAll(spec.healthcheck);
+            create.withHealthcheck(new com.github.dockerjava.api.model.HealthCheck().withTest(test)
+                    .withInterval(spec.healthIntervalNanos).withTimeout(5_000_000_000L).withRetries(3));
+        }
         if (!spec.cmd.isEmpty()) {
             create.withCmd(spec.cmd);
         }

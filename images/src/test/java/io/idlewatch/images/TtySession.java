@@ -24,7 +24,12 @@ final class TtySession implements AutoCloseable {
     }
 
     static TtySession open(Box box) {
-        String docker = "docker exec -it -e TERM=dumb " + box.id + " bash --noprofile --norc -i";
+        return open(box, "-e TERM=dumb", "bash --noprofile --norc -i");
+    }
+
+    /** {@code docker exec -it OPTIONS CONTAINER COMMAND} under a pseudo-terminal. */
+    static TtySession open(Box box, String execOptions, String command) {
+        String docker = "docker exec -it " + execOptions + " " + box.id + " " + command;
         ProcessBuilder pb = new ProcessBuilder(List.of("script", "-qfec", docker, "/dev/null"))
                 .redirectErrorStream(true);
         pb.environment().put("TERM", "dumb");

@@ -16,7 +16,12 @@ import java.util.Arrays;
  * agent's own opencode probe never does.
  *
  * <p>Connections are told apart by socket cookie; the first sample is the
- * baseline. When netlink fails the signal falls back to /proc/net/tcp for
+ * baseline. A connection opened and closed between two polls by its client
+ * leaves no socket here; the kernel's accept counter still shows it, and
+ * {@link AcceptLedger} fires for accepts that no socket of any dump explains.
+ * Such an accept names no port: a short connection from outside to any
+ * listening port of the container counts (see {@link AcceptLedger} for the
+ * limits). When netlink fails the signal falls back to /proc/net/tcp for
  * good, sees new connections and unread bytes only, and says so in its
  * detail (degraded but working).
  */
@@ -30,7 +35,10 @@ public final class HttpSignal implements ActivitySignal {
     private final OwnClientPorts own;
     private TcpSocketSource source;
     private final TcpSocketSource fallback;
+    private final KernelTcpCounters counters;
+    private final AcceptLedger ledger;
     private String degraded;
+    private String countersFailed;
 
     private long[] prevIds = new long[64];
     private long[] prevBytes = new long[64];
@@ -50,16 +58,32 @@ public final class HttpSignal implements ActivitySignal {
     private final TcpSocketVisitor visitor = this::socket;
 
     /**
+     * Reads the kernel's TCP counters from the fallback's /proc root when the
+     * fallback is a {@link ProcNetTcpSource}; without one, no accept accounting.
+     *
      * @param source   usually {@link NetlinkTcpSource}
      * @param fallback usually {@link ProcNetTcpSource}; null for none
      */
     public HttpSignal(int[] ports, boolean loopback, TcpSocketSource source, TcpSocketSource fallback,
                       OwnClientPorts own) {
+        this(ports, loopback, source, fallback, own,
+                fallback instanceof ProcNetTcpSource proc ? new KernelTcpCounters(proc.procRoot()) : null);
+    }
+
+    /**
+     * @param counters the network namespace's TCP counters for the accept accounting; null for none
+     */
+    public HttpSignal(int[] ports, boolean loopback, TcpSocketSource source, TcpSocketSource fallback,
+                      OwnClientPorts own, KernelTcpCounters counters) {
         this.ports = ports.clone();
         this.loopback = loopback;
         this.source = source;
         this.fallback = fallback;
         this.own = own;
+        this.counters = counters;
+        // loopback clients that reset are forgiven only when loopback clients do not count
+        this.ledger = new AcceptLedger(!loopback,
+                loopback ? (server, client) -> isWatched(server) && !own.contains(client) : null);
     }
 
     @Override
@@ -71,6 +95,9 @@ public final class HttpSignal implements ActivitySignal {
     public Reading sample(long monotonicNanos) throws IOException {
         event = 0;
         curCount = 0;
+        // PassiveOpens before the dump: the kernel counts an accept before its socket shows
+        long passive = passiveOpens();
+        ledger.begin();
         try {
             source.scan(visitor);
         } catch (IOException e) {
@@ -80,9 +107,17 @@ public final class HttpSignal implements ActivitySignal {
             degraded = source.describe() + " failed (" + e.getMessage() + "), using " + fallback.describe();
             source = fallback;
             baselined = false;
+            ledger.reset();
+            ledger.begin();
             event = 0;
             curCount = 0;
             source.scan(visitor);
+        }
+        long unexplained = 0;
+        if (passive >= 0) {
+            // resets after the dump: a socket the dump missed because it was reset is then forgiven
+            long resets = resets();
+            unexplained = resets < 0 ? 0 : ledger.end(passive, resets, monotonicNanos);
         }
         int connections = curCount;
         // swap: this scan becomes the previous one
@@ -96,10 +131,21 @@ public final class HttpSignal implements ActivitySignal {
         boolean first = !baselined;
         baselined = true;
 
-        String suffix = degraded == null ? "" : " (degraded: " + degraded + ")";
-        if (first || event == 0) {
-            return Reading.quiet("http " + connections + (connections == 1 ? " connection" : " connections")
-                    + ", no client bytes" + suffix);
+        String suffix = degraded == null && countersFailed == null ? ""
+                : " (degraded: " + (degraded == null ? countersFailed
+                : countersFailed == null ? degraded : degraded + "; " + countersFailed) + ")";
+        if (first) {
+            return quiet(connections, suffix);
+        }
+        if (event == 0 && ledger.newLoopbackServerPort() != 0) {
+            return Reading.fired("http new loopback connection to port " + ledger.newLoopbackServerPort() + suffix);
+        }
+        if (event == 0 && unexplained > 0) {
+            return Reading.fired("http " + unexplained + (unexplained == 1 ? " connection" : " connections")
+                    + " opened and closed between polls (counted by the kernel)" + suffix);
+        }
+        if (event == 0) {
+            return quiet(connections, suffix);
         }
         String from = address(eventFamily, eventRemote);
         return Reading.fired(switch (event) {
@@ -109,8 +155,44 @@ public final class HttpSignal implements ActivitySignal {
         });
     }
 
+    private static Reading quiet(int connections, String suffix) {
+        return Reading.quiet("http " + connections + (connections == 1 ? " connection" : " connections")
+                + ", no client bytes" + suffix);
+    }
+
+    /** {@code Tcp: PassiveOpens}, or -1 (accounting off, noted for the detail) when it cannot be read. */
+    private long passiveOpens() {
+        if (counters == null) {
+            return -1;
+        }
+        try {
+            long v = counters.passiveOpens();
+            countersFailed = null;
+            return v;
+        } catch (IOException e) {
+            countersFailed(e);
+            return -1;
+        }
+    }
+
+    private long resets() {
+        try {
+            return counters.resets();
+        } catch (IOException e) {
+            countersFailed(e);
+            return -1;
+        }
+    }
+
+    private void countersFailed(IOException e) {
+        countersFailed = "kernel TCP counters unreadable (" + e.getMessage()
+                + "), connections opened and closed between polls go unseen";
+        ledger.reset();
+    }
+
     private void socket(int family, int state, int localPort, byte[] remote, int remotePort, long id,
                         long bytesReceived, long rxQueue) {
+        ledger.socket(family, state, localPort, remote, remotePort, id);
         if (state == InetDiag.TCP_LISTEN || !isWatched(localPort)) {
             return;
         }

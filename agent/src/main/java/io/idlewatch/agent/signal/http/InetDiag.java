@@ -34,8 +34,11 @@ public final class InetDiag {
 
     public static final int TCP_ESTABLISHED = 1;
     public static final int TCP_LISTEN = 10;
-    /** Every state but LISTEN: listening sockets carry no client traffic. */
-    static final int STATES_BUT_LISTEN = 0xFFF & ~(1 << TCP_LISTEN);
+    /**
+     * Every state: LISTEN tells which ports are served, TIME_WAIT (and
+     * FIN_WAIT2 timewait sockets) keep closed connections visible for a minute.
+     */
+    static final int ALL_STATES = 0xFFF;
 
     /** The whole request, header included. */
     public static final int REQUEST_LEN = NLMSG_HDRLEN + REQ_V2_LEN;
@@ -43,7 +46,7 @@ public final class InetDiag {
     private InetDiag() {
     }
 
-    /** Writes a dump request for all non-listening TCP sockets of {@code family}, asking for tcp_info. */
+    /** Writes a dump request for all TCP sockets of {@code family}, in every state, asking for tcp_info. */
     public static void writeRequest(ByteBuffer out, int family, int seq) {
         out.clear();
         out.order(ByteOrder.nativeOrder());
@@ -56,7 +59,7 @@ public final class InetDiag {
         out.put((byte) IPPROTO_TCP);
         out.put((byte) (1 << (INET_DIAG_INFO - 1))); // idiag_ext: ask for tcp_info
         out.put((byte) 0);
-        out.putInt(STATES_BUT_LISTEN);
+        out.putInt(ALL_STATES);
         for (int i = 0; i < 48; i++) { // inet_diag_sockid: zero = no filter
             out.put((byte) 0);
         }

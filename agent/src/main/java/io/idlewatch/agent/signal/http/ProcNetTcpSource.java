@@ -11,7 +11,8 @@ import java.nio.file.Path;
  * The fallback when netlink is unavailable: {@code <proc>/net/tcp} and
  * {@code tcp6}. These tables have no byte counters, so only new connections
  * and unread bytes (rx_queue) are visible; the http signal says so in its
- * detail. Addresses there are 32-bit words printed in host (little-endian)
+ * detail. Listening (0A) and TIME_WAIT (06) rows are passed on too, for the
+ * accept accounting. Addresses there are 32-bit words printed in host (little-endian)
  * order.
  */
 public final class ProcNetTcpSource implements TcpSocketSource {
@@ -75,9 +76,6 @@ public final class ProcNetTcpSource implements TcpSocketSource {
             }
             int remotePort = Integer.parseInt(rem.substring(colon + 1), 16);
             int state = Integer.parseInt(f[3], 16);
-            if (state == InetDiag.TCP_LISTEN) {
-                return;
-            }
             long rxQueue = Long.parseLong(f[4].substring(f[4].indexOf(':') + 1), 16);
             // no cookie here: the 4-tuple names a connection for as long as it exists
             long id = ((hash ^ remotePort) * 1099511628211L) ^ ((long) localPort << 48);
@@ -106,6 +104,11 @@ public final class ProcNetTcpSource implements TcpSocketSource {
             out[n++] = line.substring(start, i);
         }
         return n;
+    }
+
+    /** The /proc root this source reads (the network namespace's counters sit next to the tables). */
+    public Path procRoot() {
+        return procRoot;
     }
 
     @Override

@@ -4,7 +4,7 @@ import java.io.IOException;
 
 /** Where the http signal reads the kernel's TCP sockets from. */
 public interface TcpSocketSource {
-    /** Visits every TCP socket that is not listening (IPv4 and IPv6). */
+    /** Visits every TCP socket, listeners and TIME_WAIT included (IPv4 and IPv6). */
     void scan(TcpSocketVisitor visitor) throws IOException;
 
     /** Whether per-socket byte counts are available (netlink yes, /proc/net/tcp no). */
