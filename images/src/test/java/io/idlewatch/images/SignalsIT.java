@@ -141,11 +141,7 @@ class SignalsIT {
 
     // ---- http ----
 
-    /**
-     * Over one kept-alive connection, as browsers and opencode's clients talk. One-shot
-     * connections that the client closes between two polls leave no socket to see
-     * (images/README-signals.md), so they are not what this test relies on.
-     */
+    /** Over one kept-alive connection, as browsers and opencode's clients talk: the client's bytes count. */
     @Test
     void requestsFromTheHostEveryTenSecondsKeepItRunning() throws Exception {
         try (Box box = Watched.idle(SOCAT_IMAGE).publish(4096).cmd("serve", "http-ok").start()) {
@@ -162,21 +158,72 @@ class SignalsIT {
                     return false;
                 }
             });
-            Instant until = Watched.startedAt(box).plus(WELL_PAST);
-            Instant lastRequest = null;
-            while (Instant.now().isBefore(until)) {
-                lastRequest = Instant.now();
-                HttpResponse<String> r = send(client, uri);
-                assertEquals(200, r.statusCode());
-                sleep(Duration.ofSeconds(10));
+            keptRunningByARequestEveryTenSeconds(box, Watched.startedAt(box).plus(WELL_PAST), 4,
+                    () -> send(client, uri).statusCode() == 200);
+        }
+    }
+
+    /** What a request every 10 s does. */
+    private interface Request {
+        /** Whether the server answered 200. */
+        boolean answered() throws Exception;
+    }
+
+    /**
+     * Makes a request every 10 s until {@code until}: the container keeps running, the
+     * server saw at least {@code requests} of them from outside, and the idle stop follows
+     * the last one on time.
+     */
+    private static void keptRunningByARequestEveryTenSeconds(Box box, Instant until, int requests, Request request)
+            throws Exception {
+        Instant lastRequest = null;
+        while (Instant.now().isBefore(until)) {
+            lastRequest = Instant.now();
+            assertTrue(request.answered(), "request answered with 200");
+            sleep(Duration.ofSeconds(10));
+        }
+        keepsRunningUntil(box, until, "a request every 10 s");
+        // through docker's port publishing the client is the bridge gateway, not loopback
+        // (the loopback peers are the agent's own opencode probe)
+        String logs = box.logs();
+        long outside = logs.lines().filter(l -> l.startsWith("peer ") && !l.startsWith("peer 127.")).count();
+        assertTrue(outside >= requests, "requests from outside the container: " + logs);
+        stopsInWindow(box, lastRequest, 0);
+    }
+
+    /**
+     * One-shot connections, as {@code curl} makes them: request, answer, and the client
+     * closes first. The server's socket is gone within milliseconds, between two polls,
+     * and the TIME_WAIT stays with the client, outside the container; the kernel's count
+     * of accepted connections still shows each one.
+     */
+    @Test
+    void oneShotRequestsFromTheHostEveryTenSecondsKeepItRunning() throws Exception {
+        try (Box box = Watched.idle(SOCAT_IMAGE).publish(4096).cmd("serve", "http-ok").start()) {
+            int port = box.hostPort(4096);
+            // docker's proxy accepts before the server listens: wait for a real answer first
+            eventually(Duration.ofSeconds(10), "the server answers", () -> oneShot(port));
+            keptRunningByARequestEveryTenSeconds(box, Watched.startedAt(box).plus(TIMEOUT.multipliedBy(3)), 6,
+                    () -> oneShot(port));
+        }
+    }
+
+    /** GET / on a new connection, the whole answer read, then the client closes first; false on any failure. */
+    private static boolean oneShot(int port) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            StringBuilder answer = new StringBuilder();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[256];
+            int n;
+            // http-ok keeps the connection open: the answer ends with its 3-byte body
+            while (!answer.toString().endsWith("\r\n\r\nok\n") && (n = in.read(buf)) > 0) {
+                answer.append(new String(buf, 0, n, StandardCharsets.US_ASCII));
             }
-            keepsRunningUntil(box, until, "a request every 10 s");
-            // through docker's port publishing the client is the bridge gateway, not loopback
-            // (the loopback peers are the agent's own opencode probe)
-            String logs = box.logs();
-            long outside = logs.lines().filter(l -> l.startsWith("peer ") && !l.startsWith("peer 127.")).count();
-            assertTrue(outside >= 4, "requests from outside the container: " + logs);
-            stopsInWindow(box, lastRequest, 0);
+            return answer.toString().startsWith("HTTP/1.1 200 ") && answer.toString().endsWith("ok\n");
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -238,6 +285,11 @@ class SignalsIT {
         }
     }
 
+    /**
+     * bash's /dev/tcp probe reads the status line and closes with the rest unread: a reset,
+     * no TIME_WAIT on either side. Its accepts are explained by the kernel's reset count
+     * (and the agent's own probe of port 4096 every poll by its TIME_WAIT), so neither counts.
+     */
     @Test
     void inContainerLoopbackProbeDoesNotKeepItRunning() {
         String workload = "serve http-ok & sleep 1; while :; do probe; sleep 5; done";

@@ -202,8 +202,8 @@ class HttpSignalTest extends ActivitySignalContract {
         new ProcNetTcpSource(proc).scan((family, state, localPort, remote, remotePort, id, bytes, rxQueue) ->
                 seen.add(family + " " + state + " " + localPort + " "
                         + HttpSignal.isLoopback(family, remote) + " " + remotePort + " " + bytes + " " + rxQueue));
-        assertEquals(List.of("2 1 4096 false 54321 -1 0", "2 1 4096 true 40960 -1 16", "2 1 22 false 54528 -1 64",
-                "10 1 4096 true 45056 -1 0"), seen);
+        assertEquals(List.of("2 10 4096 false 0 -1 0", "2 1 4096 false 54321 -1 0", "2 1 4096 true 40960 -1 16",
+                "2 1 22 false 54528 -1 64", "10 10 4096 false 0 -1 0", "10 1 4096 true 45056 -1 0"), seen);
     }
 
     @Test

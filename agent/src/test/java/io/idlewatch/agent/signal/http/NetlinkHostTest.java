@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Path;
 import java.util.Collections;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -122,6 +123,87 @@ class NetlinkHostTest {
         readFully(accepted.getInputStream(), 100);
         ActivitySignal.Reading r = signal.sample(1);
         assertFalse(r.fired(), r.detail());
+    }
+
+    /**
+     * The client sends a request, reads the answer and closes first, all
+     * between two polls, as curl does: only the client keeps a TIME_WAIT
+     * socket. From a non-loopback address that socket does not explain the
+     * accept (a client outside the container would hold it outside our
+     * namespace), so the kernel's count of accepts fires the signal. The
+     * port is not an HTTP port: an unexplained accept names none.
+     */
+    @Test
+    void aConnectionItsClientClosedBetweenPollsIsCountedByTheKernel() throws Exception {
+        InetAddress address = nonLoopbackAddress();
+        assumeTrue(address != null, "no non-loopback address on this host");
+        HttpSignal signal = new HttpSignal(new int[] {1}, false, source, null, new OwnClientPorts(),
+                new KernelTcpCounters(Path.of("/proc")));
+        signal.sample(0);
+        signal.sample(1);
+        oneShot(address, false);
+        ActivitySignal.Reading r = signal.sample(2);
+        assertTrue(r.fired(), r.detail());
+        // other programs of this host may have accepted connections too: "1 connection" or more
+        assertTrue(r.detail().matches("http [0-9]+ connections? opened and closed between polls.*"), r.detail());
+    }
+
+    /**
+     * The same from a loopback client is explained by its own TIME_WAIT, and a
+     * loopback client that resets (SO_LINGER 0) by the kernel's reset count.
+     * This host's other programs may accept connections meanwhile, so one
+     * quiet attempt out of five is enough.
+     */
+    @Test
+    void loopbackClientsClosedBetweenPollsAreExplained() throws Exception {
+        for (boolean reset : new boolean[] {false, true}) {
+            HttpSignal signal = new HttpSignal(new int[] {1}, false, source, null, new OwnClientPorts(),
+                    new KernelTcpCounters(Path.of("/proc")));
+            signal.sample(0);
+            signal.sample(1);
+            String last = null;
+            boolean quiet = false;
+            for (int i = 0; i < 5 && !quiet; i++) {
+                oneShot(InetAddress.getLoopbackAddress(), reset);
+                ActivitySignal.Reading r = signal.sample(2 + i);
+                last = r.detail();
+                quiet = !r.fired();
+            }
+            assertTrue(quiet, (reset ? "reset: " : "TIME_WAIT: ") + last);
+        }
+    }
+
+    /** A request and its answer over a connection the client closes first; returns once the server's socket is gone. */
+    private void oneShot(InetAddress address, boolean reset) throws Exception {
+        int port = server.getLocalPort();
+        try (Socket c = new Socket(address, port, address, 0); Socket a = server.accept()) {
+            c.getOutputStream().write("GET / HTTP/1.1\r\n\r\n".getBytes());
+            readFully(a.getInputStream(), 18);
+            a.getOutputStream().write("HTTP/1.1 200 OK\r\n\r\n".getBytes());
+            readFully(c.getInputStream(), 19);
+            if (reset) {
+                c.setSoLinger(true, 0);
+            }
+            c.close();
+            int eof;
+            try {
+                eof = a.getInputStream().read();
+            } catch (IOException connectionReset) {
+                eof = -1;
+            }
+            assertEquals(-1, eof);
+        }
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        boolean[] serverSide = new boolean[1];
+        do {
+            serverSide[0] = false;
+            source.scan((f, s, lp, r, rp, id, b, q) -> serverSide[0] |= lp == port && s != InetDiag.TCP_LISTEN
+                    && s != 6);
+            if (serverSide[0]) {
+                Thread.sleep(10);
+            }
+        } while (serverSide[0] && System.nanoTime() < deadline);
+        assertFalse(serverSide[0], "the server's socket went through LAST_ACK");
     }
 
     private static void readFully(InputStream in, int n) throws IOException {

@@ -1,0 +1,386 @@
+package io.idlewatch.agent.signal.http;
+
+import io.idlewatch.agent.signal.ActivitySignal;
+import io.idlewatch.agent.signal.Fixtures;
+import io.idlewatch.agent.signal.http.HttpSignalTest.FakeNetlink;
+import io.idlewatch.agent.signal.http.HttpSignalTest.FakeNetlink.Sock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The accept accounting of the http signal: fake {@code net/snmp} and
+ * {@code net/netstat} files for the kernel's counters, fabricated sock_diag
+ * dumps (parsed by {@link InetDiag}) for the sockets.
+ */
+class AcceptAccountingTest {
+    private static final int ESTABLISHED = 1;
+    private static final int SYN_RECV = 3;
+    private static final int TIME_WAIT = 6;
+    private static final int LISTEN = 10;
+    private static final long SECOND = 1_000_000_000L;
+    private static final String BETWEEN_POLLS = "http 1 connection opened and closed between polls (counted by the kernel)";
+
+    @TempDir
+    Path tmp;
+
+    private Path proc;
+    private long passiveOpens = 40;
+    private long resets = 8;
+    private FakeNetlink net;
+    private OwnClientPorts own;
+    private long clock;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        proc = tmp.resolve("proc");
+        Files.createDirectories(proc.resolve("net"));
+        writeCounters();
+        net = new FakeNetlink();
+        net.put(new Sock(10, LISTEN, 4096, new byte[16], 0, 1, null)); // opencode on [::]:4096
+        net.put(new Sock(2, LISTEN, 22, NetlinkReplies.v4(0, 0, 0, 0), 0, 2, null)); // sshd on 0.0.0.0:22
+        own = new OwnClientPorts();
+    }
+
+    private void writeCounters() throws IOException {
+        Files.writeString(proc.resolve("net/snmp"), "Ip: Forwarding DefaultTTL\nIp: 1 64\n"
+                + "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets\n"
+                + "Tcp: 1 200 120000 -1 7 " + passiveOpens + " 0 0\n"
+                + "Udp: InDatagrams NoPorts\nUdp: 3 0\n");
+        // split between the two reset counters, in an order unlike /proc's, to check names are looked up
+        Files.writeString(proc.resolve("net/netstat"), "TcpExt: SyncookiesSent TCPAbortOnClose TCPAbortOnMemory"
+                + " TCPAbortOnData\nTcpExt: 0 " + (resets - resets / 2) + " 9 " + resets / 2 + "\n"
+                + "IpExt: InNoRoutes\nIpExt: 0\n");
+    }
+
+    private HttpSignal signal(boolean loopback) {
+        return new HttpSignal(new int[] {4096}, loopback, net, null, own, new KernelTcpCounters(proc));
+    }
+
+    private ActivitySignal.Reading sample(HttpSignal s) throws IOException {
+        clock += 5 * SECOND;
+        return s.sample(clock);
+    }
+
+    private void accepted(int n) throws IOException {
+        passiveOpens += n;
+        writeCounters();
+    }
+
+    private void reset(int n) throws IOException {
+        resets += n;
+        writeCounters();
+    }
+
+    /** The client side of a loopback connection to port 4096 (what curl or a probe in the container leaves). */
+    private static Sock loopbackClient(int state, int clientPort, long cookie) {
+        return new Sock(2, state, clientPort, NetlinkReplies.v4(127, 0, 0, 1), 4096, cookie, null);
+    }
+
+    /** The server side of a loopback connection on port 4096. */
+    private static Sock loopbackServer(int state, int clientPort, long cookie) {
+        return new Sock(10, state, 4096, NetlinkReplies.v4Mapped(127, 0, 0, 1), clientPort, cookie, null);
+    }
+
+    private void remove(long cookie) {
+        net.sockets.removeIf(x -> x.cookie() == cookie);
+    }
+
+    // (a)
+    @Test
+    void anAcceptNoSocketExplainsFiresOnceThenQuiet() throws Exception {
+        HttpSignal s = signal(false);
+        assertFalse(sample(s).fired());
+        assertFalse(sample(s).fired());
+        accepted(1);
+        ActivitySignal.Reading r = sample(s);
+        assertTrue(r.fired());
+        assertEquals(BETWEEN_POLLS, r.detail());
+        for (int i = 0; i < 5; i++) {
+            assertFalse(sample(s).fired());
+        }
+        accepted(3);
+        assertEquals("http 3 connections opened and closed between polls (counted by the kernel)",
+                sample(s).detail());
+    }
+
+    @Test
+    void aShortConnectionToAnyListeningPortCountsNotJustTheHttpPorts() throws Exception {
+        // an unexplained accept names no port: ssh from outside, closed between polls, counts too
+        HttpSignal s = signal(false);
+        sample(s);
+        sample(s);
+        accepted(1);
+        assertEquals(BETWEEN_POLLS, sample(s).detail());
+    }
+
+    // (b)
+    @Test
+    void aLoopbackHealthCheckSeenOnlyAsTheClientsTimeWaitIsExplained() throws Exception {
+        HttpSignal s = signal(false);
+        sample(s);
+        for (int i = 0; i < 14; i++) { // a curl every poll; each TIME_WAIT lingers 60 s (12 polls)
+            accepted(1);
+            net.put(loopbackClient(TIME_WAIT, 41000 + i, 100 + i));
+            if (i >= 12) {
+                remove(100 + i - 12);
+            }
+            ActivitySignal.Reading r = sample(s);
+            assertFalse(r.fired(), r.detail());
+        }
+    }
+
+    @Test
+    void bothSidesOfOneLoopbackConnectionCountOnce() throws Exception {
+        HttpSignal s = signal(false);
+        sample(s);
+        accepted(1);
+        net.put(loopbackClient(ESTABLISHED, 41000, 100));
+        net.put(loopbackServer(ESTABLISHED, 41000, 101));
+        assertFalse(sample(s).fired());
+        remove(101);
+        net.put(loopbackClient(TIME_WAIT, 41000, 100));
+        assertFalse(sample(s).fired());
+        // counted once: a short connection from outside still shows
+        accepted(1);
+        assertEquals(BETWEEN_POLLS, sample(s).detail());
+    }
+
+    @Test
+    void aLoopbackClientThatResetsIsForgiven() throws Exception {
+        // bash's /dev/tcp probe reads one line and closes with the rest unread: a reset, no TIME_WAIT anywhere
+        HttpSignal s = signal(false);
+        sample(s);
+        for (int i = 0; i < 4; i++) {
+            accepted(1);
+            reset(1);
+            ActivitySignal.Reading r = sample(s);
+            assertFalse(r.fired(), r.detail());
+        }
+    }
+
+    @Test
+    void aServerSideTimeWaitExplainsItsAccept() throws Exception {
+        // the server closed first (Connection: close): the TIME_WAIT is on our side, peer from outside
+        HttpSignal s = signal(false);
+        sample(s);
+        accepted(1);
+        net.put(new Sock(2, TIME_WAIT, 22, NetlinkReplies.v4(192, 0, 2, 7), 40000, 300, null));
+        assertFalse(sample(s).fired());
+    }
+
+    // (c)
+    @Test
+    void aConnectionSeenOnePollBeforeTheCounterShowsItNeverFires() throws Exception {
+        HttpSignal s = signal(false);
+        sample(s);
+        sample(s);
+        net.put(loopbackClient(ESTABLISHED, 41000, 100)); // seen, not counted yet
+        net.put(new Sock(2, ESTABLISHED, 22, NetlinkReplies.v4(192, 0, 2, 7), 40000, 101, null));
+        ActivitySignal.Reading seen = sample(s);
+        assertFalse(seen.fired(), seen.detail());
+        accepted(2);
+        for (int i = 0; i < 3; i++) {
+            ActivitySignal.Reading counted = sample(s);
+            assertFalse(counted.fired(), counted.detail());
+        }
+        // and a real one right after still fires
+        accepted(1);
+        assertEquals(BETWEEN_POLLS, sample(s).detail());
+    }
+
+    @Test
+    void aRaceInTheFirstSampleDoesNotFire() throws Exception {
+        net.put(new Sock(2, ESTABLISHED, 22, NetlinkReplies.v4(192, 0, 2, 7), 40000, 101, null));
+        HttpSignal s = signal(false);
+        sample(s); // the connection is seen, but the counter read before the dump missed it
+        accepted(1);
+        assertFalse(sample(s).fired());
+        accepted(1);
+        assertTrue(sample(s).fired());
+    }
+
+    @Test
+    void requestSocketsAndOutgoingConnectionsAreNotAccepts() throws Exception {
+        HttpSignal s = signal(false);
+        sample(s);
+        // a SYN_RECV request socket: its child will get another cookie
+        net.put(new Sock(2, SYN_RECV, 22, NetlinkReplies.v4(192, 0, 2, 7), 40000, 400, null));
+        // an outgoing connection to a remote port 22 and one in TIME_WAIT
+        net.put(new Sock(2, ESTABLISHED, 50000, NetlinkReplies.v4(198, 51, 100, 1), 22, 401, null));
+        net.put(new Sock(2, TIME_WAIT, 50001, NetlinkReplies.v4(198, 51, 100, 1), 443, 402, null));
+        assertFalse(sample(s).fired());
+        remove(400);
+        net.put(new Sock(2, ESTABLISHED, 22, NetlinkReplies.v4(192, 0, 2, 7), 40000, 403, null));
+        accepted(1);
+        assertFalse(sample(s).fired(), "the child explains the accept");
+        accepted(1);
+        assertTrue(sample(s).fired(), "nothing was counted for the request socket or the outgoing ones");
+    }
+
+    // (d)
+    @Test
+    void theAgentsOwnProbeEveryPollNeverFires() throws Exception {
+        for (boolean loopback : new boolean[] {false, true}) {
+            setUp();
+            HttpSignal s = signal(loopback);
+            sample(s);
+            for (int i = 0; i < 30; i++) {
+                // the probe runs after the http sample: its accept and its TIME_WAIT show at the next one
+                int port = 43000 + i;
+                own.add(port);
+                accepted(1);
+                // the client (the agent) or the server (opencode, Connection: close) closed first
+                net.put(i % 3 == 0 ? loopbackServer(TIME_WAIT, port, 500 + i) : loopbackClient(TIME_WAIT, port, 500 + i));
+                if (i >= 12) {
+                    remove(500 + i - 12);
+                }
+                ActivitySignal.Reading r = sample(s);
+                assertFalse(r.fired(), "loopback " + loopback + ", probe " + i + ": " + r.detail());
+            }
+        }
+    }
+
+    // (e)
+    @Test
+    void withLoopbackOnLoopbackAcceptsFire() throws Exception {
+        HttpSignal s = signal(true);
+        sample(s);
+        accepted(1);
+        net.put(loopbackClient(TIME_WAIT, 41000, 100));
+        ActivitySignal.Reading r = sample(s);
+        assertTrue(r.fired());
+        assertEquals("http new loopback connection to port 4096", r.detail());
+        assertFalse(sample(s).fired());
+
+        // a loopback client that resets is activity too now
+        accepted(1);
+        reset(1);
+        assertEquals(BETWEEN_POLLS, sample(s).detail());
+
+        // loopback clients of other ports only through the counter: explained, quiet
+        accepted(1);
+        net.put(new Sock(2, TIME_WAIT, 41001, NetlinkReplies.v4(127, 0, 0, 1), 22, 101, null));
+        assertFalse(sample(s).fired());
+    }
+
+    @Test
+    void withLoopbackOffLoopbackAcceptsDoNot() throws Exception {
+        HttpSignal s = signal(false);
+        sample(s);
+        accepted(1);
+        net.put(loopbackClient(TIME_WAIT, 41000, 100));
+        assertFalse(sample(s).fired());
+    }
+
+    @Test
+    void anOverExplainedDipHidesAtMostOneInterval() throws Exception {
+        HttpSignal s = signal(false);
+        sample(s);
+        sample(s);
+        reset(1); // an outgoing connection reset by us: nothing to forgive, unexplained drops to -1 for good
+        assertFalse(sample(s).fired());
+        assertFalse(sample(s).fired());
+        accepted(1);
+        assertEquals(BETWEEN_POLLS, sample(s).detail());
+    }
+
+    @Test
+    void keysAreForgottenTwoMinutesAfterTheyWereLastSeen() throws Exception {
+        AcceptLedger ledger = new AcceptLedger(true, null);
+        byte[] lo = NetlinkReplies.v4(127, 0, 0, 1);
+        byte[] any = NetlinkReplies.v4(0, 0, 0, 0);
+        long now = 0;
+        ledger.begin();
+        ledger.socket(2, LISTEN, 4096, any, 0, 1);
+        assertEquals(0, ledger.end(0, 0, now));
+        for (int i = 0; i < 300; i++) { // grows the table past its first size
+            now += SECOND / 10;
+            ledger.begin();
+            ledger.socket(2, LISTEN, 4096, any, 0, 1);
+            ledger.socket(2, TIME_WAIT, 20000 + i, lo, 4096, 10 + i);
+            assertEquals(0, ledger.end(i + 1, 0, now));
+        }
+        assertEquals(300, ledger.remembered());
+        // last seen 0.1 s .. 30 s; two minutes after 15.05 s, those of the first 15 s are forgotten
+        now = SECOND / 20 + 15 * SECOND + AcceptLedger.FORGET_NANOS;
+        ledger.begin();
+        ledger.socket(2, LISTEN, 4096, any, 0, 1);
+        assertEquals(0, ledger.end(300, 0, now));
+        assertEquals(150, ledger.remembered());
+        assertTrue(ledger.isListening(4096));
+        assertFalse(ledger.isListening(4097));
+        ledger.begin();
+        assertFalse(ledger.isListening(4096), "listeners are per scan");
+    }
+
+    // the counters themselves
+
+    @Test
+    void countersAreReadByName() throws Exception {
+        Path fixture = Fixtures.resource("http/proc");
+        KernelTcpCounters c = new KernelTcpCounters(fixture);
+        assertEquals(40, c.passiveOpens());
+        assertEquals(8, c.resets());
+        KernelTcpCounters here = new KernelTcpCounters(proc);
+        assertEquals(40, here.passiveOpens());
+        assertEquals(8, here.resets());
+    }
+
+    @Test
+    void aMissingCounterThrows() throws Exception {
+        byte[] text = "Tcp: RtoAlgorithm ActiveOpens\nTcp: 1 3\n".getBytes(StandardCharsets.US_ASCII);
+        assertThrows(IOException.class, () -> KernelTcpCounters.field(text, text.length,
+                "Tcp:".getBytes(StandardCharsets.US_ASCII), "PassiveOpens".getBytes(StandardCharsets.US_ASCII), "x"));
+        assertThrows(IOException.class, () -> new KernelTcpCounters(tmp.resolve("none")).passiveOpens());
+    }
+
+    @Test
+    void unreadableCountersLeaveTheRestWorkingAndSaySo() throws Exception {
+        Files.delete(proc.resolve("net/snmp"));
+        HttpSignal s = signal(false);
+        ActivitySignal.Reading first = sample(s);
+        assertFalse(first.fired());
+        assertTrue(first.detail().startsWith("http 0 connections, no client bytes (degraded: kernel TCP counters"
+                + " unreadable ("), first.detail());
+        net.put(new Sock(2, ESTABLISHED, 4096, NetlinkReplies.v4(192, 0, 2, 7), 40000, 600, 0L));
+        assertTrue(sample(s).detail().startsWith("http new connection from 192.0.2.7 to port 4096 (degraded: "));
+        writeCounters();
+        assertEquals("http 1 connection, no client bytes", sample(s).detail(), "baselines again");
+        assertFalse(sample(s).fired());
+        accepted(1);
+        assertEquals(BETWEEN_POLLS, sample(s).detail());
+    }
+
+    @Test
+    void theProcNetTcpFallbackCountsToo() throws Exception {
+        Path root = Fixtures.copy("http/proc", tmp.resolve("fallback"));
+        FakeNetlink broken = new FakeNetlink();
+        broken.failure = new IOException("no netlink");
+        HttpSignal s = new HttpSignal(new int[] {4096}, false, broken, new ProcNetTcpSource(root), own);
+        assertFalse(sample(s).fired());
+        assertFalse(sample(s).fired());
+        String snmp = Files.readString(root.resolve("net/snmp"));
+        Files.writeString(root.resolve("net/snmp"), snmp.replace("-1 12 40 0", "-1 12 41 0"));
+        ActivitySignal.Reading r = sample(s);
+        assertTrue(r.fired());
+        assertTrue(r.detail().startsWith(BETWEEN_POLLS + " (degraded: netlink failed"), r.detail());
+        // a loopback client's TIME_WAIT row (06) explains the next one
+        Files.writeString(root.resolve("net/snmp"), snmp.replace("-1 12 40 0", "-1 12 42 0"));
+        String tcp = Files.readString(root.resolve("net/tcp"));
+        Files.writeString(root.resolve("net/tcp"), tcp + "   4: 0100007F:C123 0100007F:1000 06 00000000:00000000"
+                + " 03:00000E2A 00000000     0        0 0 3 0000000000000000\n");
+        ActivitySignal.Reading explained = sample(s);
+        assertFalse(explained.fired(), explained.detail());
+    }
+}
