@@ -32,10 +32,13 @@ img=localhost/idlewatch/bench:latest
 
 declare -A entry=(
   [agent]="/opt/idlewatch/bin/idlewatch --"
+  [agent-nocds]="/opt/idlewatch/bin/idlewatch --"
   [tini]="/usr/bin/tini --"
   [none]=""
 )
-order=(agent tini none)
+# agent-nocds: the same agent with its CDS archive turned off, to show what the archive buys.
+declare -A extra=([agent-nocds]="-e JAVA_TOOL_OPTIONS=-Xshare:off")
+order=(agent agent-nocds tini none)
 
 # In the container: seconds from PID 1's start (field 22 of /proc/1/stat, clock ticks)
 # to the workload's first line (/proc/uptime). PID 1 is the init, or sh itself with none.
@@ -49,17 +52,17 @@ for ((i = 0; i < runs; i++)); do
   for k in "${order[@]}"; do
     # shellcheck disable=SC2086
     t0=$(date +%s%N)
-    out=$(docker run --rm --entrypoint "" "$img" ${entry[$k]} sh -c "$probe" 2>/dev/null)
+    out=$(docker run --rm ${extra[$k]:-} --entrypoint "" "$img" ${entry[$k]} sh -c "$probe" 2>/dev/null)
     t1=$(date +%s%N)
     wall[$k]+="$(( (t1 - t0) / 1000000 )) "
     inner[$k]+="$(awk -v o="$out" 'BEGIN {split(o, a, " "); printf "%d", (a[1] - a[2] / 100) * 1000}') "
   done
 done
-printf '%-8s %18s %26s\n' init "docker run wall ms" "PID 1 exec -> first line ms"
+printf '%-12s %18s %26s\n' init "docker run wall ms" "PID 1 exec -> first line ms"
 for k in "${order[@]}"; do
   w=$(tr ' ' '\n' <<<"${wall[$k]}" | grep . | median)
   n=$(tr ' ' '\n' <<<"${inner[$k]}" | grep . | median)
-  printf '%-8s %18s %26s\n' "$k" "$w" "$n"
+  printf '%-12s %18s %26s\n' "$k" "$w" "$n"
 done
 aw=$(tr ' ' '\n' <<<"${wall[agent]}" | grep . | median); tw=$(tr ' ' '\n' <<<"${wall[tini]}" | grep . | median)
 echo "agent - tini (wall, medians): $(awk -v a="$aw" -v t="$tw" 'BEGIN {print a - t}') ms (target <= 100 ms)"
@@ -67,16 +70,16 @@ echo "agent - tini (wall, medians): $(awk -v a="$aw" -v t="$tw" 'BEGIN {print a 
 echo
 echo "== memory of PID 1 after ${idle_wait} s idle (all signals on, default poll) =="
 ids=()
-for k in agent tini; do
+for k in agent agent-nocds tini; do
   # shellcheck disable=SC2086
-  ids+=("$(docker run -d --entrypoint "" -e IDLEWATCH_TIMEOUT=1h "$img" ${entry[$k]} sleep infinity)")
+  ids+=("$(docker run -d ${extra[$k]:-} --entrypoint "" -e IDLEWATCH_TIMEOUT=1h "$img" ${entry[$k]} sleep infinity)")
 done
 sleep "$idle_wait"
-printf '%-8s %10s %14s %8s\n' init "Rss kB" "Anonymous kB" threads
+printf '%-12s %10s %14s %8s\n' init "Rss kB" "Anonymous kB" threads
 i=0
-for k in agent tini; do
+for k in agent agent-nocds tini; do
   docker exec "${ids[$i]}" sh -c 'r=$(awk "/^Rss:/ {print \$2}" /proc/1/smaps_rollup); a=$(awk "/^Anonymous:/ {print \$2}" /proc/1/smaps_rollup); t=$(awk "/^Threads:/ {print \$2}" /proc/1/status); echo "$r $a $t"' \
-    | awk -v k="$k" '{printf "%-8s %10s %14s %8s\n", k, $1, $2, $3}'
+    | awk -v k="$k" '{printf "%-12s %10s %14s %8s\n", k, $1, $2, $3}'
   i=$((i + 1))
 done
 echo "(targets for the agent: Rss <= 40960 kB, Anonymous <= 16384 kB)"
@@ -89,9 +92,9 @@ cg() { # cumulative ns of a container's cgroup, v1 or v2
   elif [[ -f /sys/fs/cgroup/system.slice/docker-$id.scope/cpu.stat ]]; then awk '/^usage_usec/ {print $2 * 1000}' "/sys/fs/cgroup/system.slice/docker-$id.scope/cpu.stat"
   else echo 0; fi
 }
-b0=$(cg "${ids[0]}"); t0=$(cg "${ids[1]}"); s0=$(date +%s%N)
+b0=$(cg "${ids[0]}"); t0=$(cg "${ids[2]}"); s0=$(date +%s%N)
 sleep "$cpu_window"
-b1=$(cg "${ids[0]}"); t1=$(cg "${ids[1]}"); s1=$(date +%s%N)
+b1=$(cg "${ids[0]}"); t1=$(cg "${ids[2]}"); s1=$(date +%s%N)
 el=$(( s1 - s0 ))
 awk -v a=$((b1 - b0)) -v t=$((t1 - t0)) -v e="$el" 'BEGIN {
   printf "%-8s %14s\n", "init", "% of one core";
