@@ -131,8 +131,13 @@ class WorkspaceIT {
                     Watched.sleep(Duration.ofSeconds(8));
                 }
                 assertTrue(attach.alive(), "opencode attach still running: " + attach.screen());
-                // Left silent, with the TUI still open: terminal times move in 8 s steps.
-                Watched.stopsInWindow(box, last.minus(POLL), 0);
+                // Left silent, with the TUI still open. The TUI's own echo of the last keys is
+                // terminal output too, and terminal times move in 8 s steps: one step more slack.
+                assertEquals(0, box.awaitExit(Duration.ofSeconds(90)), box.logs());
+                Instant finished = Watched.finishedAt(box);
+                assertTrue(!finished.isBefore(last.plus(TIMEOUT)), "stopped before the timeout");
+                assertTrue(finished.isBefore(Watched.latestStop(last).plusSeconds(8)),
+                        "stopped " + Duration.between(last.plus(TIMEOUT), finished).toMillis() + " ms after the timeout");
             }
             String state = Watched.stateFile(box);
             assertEquals("idle", Watched.stopField(state, "reason"));
