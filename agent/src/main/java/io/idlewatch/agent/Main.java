@@ -29,7 +29,7 @@ import java.util.Map;
 /**
  * {@code idlewatch -- CMD [ARGS...]}: PID 1 of a workspace container.
  * Read top to bottom, it is the order the agent runs in:
- * config → signals → state → socket → spawn → loop { forward, reap, sample, decide } → exit.
+ * config → signals → spawn → sensors and state → socket → loop { forward, reap, sample, decide } → exit.
  * {@code idlewatch status|touch|timeout|inhibit} are clients of that agent's control socket.
  */
 public final class Main {
@@ -45,7 +45,12 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int code = run(args);
+        // Everything is written and flushed; skip the JVM's orderly shutdown (no hooks of ours),
+        // so a container stops as soon as its workload is gone.
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(code);
     }
 
     static int run(String[] args) {
@@ -88,26 +93,32 @@ public final class Main {
             Supervisor supervisor = new Supervisor(signals, config.stopGrace().toMillis());
             supervisor.becomeSubreaperUnlessPid1();
 
-                // 4. Activity signals and the idle loop, with the state file the host reads.
+            // 4. Spawn the workload in its own process group, as early as we can.
+            int spawnFailure = 0;
+            String spawnMessage = null;
+            try {
+                supervisor.spawn(command, workloadEnvironment());
+            } catch (SpawnException e) {
+                spawnFailure = e.exitCode();
+                spawnMessage = e.getMessage();
+                Log.info(spawnMessage);
+            }
+
+            // 5. Activity signals and the idle loop, with the state file the host reads.
             List<ActivitySignal> sensors = io.idlewatch.agent.signal.Signals.create(
                     config, SystemPaths.DEFAULT, ProcessHandle.current().pid());
             Path stateDir = stateDirectory();
             IdleLoop idle = IdleLoop.create(config, sensors, Clock.SYSTEM, SystemPaths.DEFAULT.dev(),
                     stateDir, System.err::println);
-
-            // 5. Spawn the workload in its own process group, as early as we can.
-            try {
-                supervisor.spawn(command, workloadEnvironment());
-            } catch (SpawnException e) {
-                Log.info(e.getMessage());
-                idle.tracker().markStopping("workload-exit", e.exitCode(), e.getMessage());
+            if (spawnMessage != null) {
+                idle.tracker().markStopping("workload-exit", spawnFailure, spawnMessage);
                 idle.tracker().markStopped();
                 idle.writeState();
-                return e.exitCode();
+                return spawnFailure;
             }
             Log.debug("spawned " + (System.nanoTime() - startNanos) / 1_000_000 + " ms after main()");
 
-            // 6. The control socket (clients retry briefly while it is not there yet), the idle loop.
+            // 6. The control socket (clients retry briefly while it is not there yet), the idle thread.
             ControlServer control = startControlServer(idle.tracker(), stateDir, config);
             startIdleThread(idle, config, supervisor);
 

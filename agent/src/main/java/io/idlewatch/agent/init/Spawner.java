@@ -22,6 +22,7 @@ import java.util.Map;
  */
 public final class Spawner {
     private static final Function ADD_TCSETPGRP = lookupOptional("posix_spawn_file_actions_addtcsetpgrp_np");
+    private static final Function ADD_CLOSEFROM = lookupOptional("posix_spawn_file_actions_addclosefrom_np");
 
     private Spawner() {
     }
@@ -63,7 +64,14 @@ public final class Spawner {
             for (Map.Entry<String, String> e : env.entrySet()) {
                 envp[i++] = e.getKey() + "=" + e.getValue();
             }
-            CloseOnExec.markAllButInherited();
+            // The JVM's own descriptors (modules file, jars, sockets) stay out of the child:
+            // closefrom(3) in the child when we were given nothing above 2 to pass on (glibc
+            // 2.34+), else mark every descriptor but the inherited ones close-on-exec.
+            boolean closed = CloseOnExec.INHERITED.isEmpty() && ADD_CLOSEFROM != null
+                    && ADD_CLOSEFROM.invokeInt(new Object[] {actions, 3}) == 0;
+            if (!closed) {
+                CloseOnExec.markAllButInherited();
+            }
             int[] pid = new int[1];
             int rc = LibC.posix_spawnp(pid, argv.get(0), actions, attr,
                     new StringArray(argv.toArray(new String[0])), new StringArray(envp));
