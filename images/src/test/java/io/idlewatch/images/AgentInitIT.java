@@ -128,6 +128,30 @@ class AgentInitIT {
                 + " | grep -q '^/opt/idlewatch/runtime/bin/java .*agent.Main -- ' && basename $p; done | head -1").trim();
     }
 
+    /** `docker run -it IMAGE bash`: the agent hands the terminal to the shell, which gets job control. */
+    @Test
+    void interactiveShellGetsTheTerminalAndJobControl() throws Exception {
+        String name = "idlewatch-it-tty-" + System.nanoTime();
+        ProcessBuilder pb = new ProcessBuilder("script", "-qfec", "docker run --rm -it --name " + name
+                + " --label " + Box.RUN_LABEL + "=" + Box.RUN_ID + " " + AGENT_TEST_IMAGE + " bash", "/dev/null")
+                .redirectErrorStream(true);
+        Process p = pb.start();
+        StringBuffer screen = Watched.drain(p.getInputStream());
+        try {
+            eventually(Duration.ofSeconds(20), "a prompt", () -> screen.toString().contains("# "));
+            p.getOutputStream().write("case $- in *m*) echo MONITOR_ON;; *) echo MONITOR_OFF;; esac; exit 5\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            p.getOutputStream().flush();
+            assertTrue(p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), screen.toString());
+            assertEquals(5, p.exitValue(), screen.toString());
+            assertTrue(screen.toString().contains("MONITOR_ON"), screen.toString());
+            assertTrue(!screen.toString().contains("no job control"), screen.toString());
+        } finally {
+            p.destroyForcibly();
+            new ProcessBuilder("docker", "rm", "-f", name).start().waitFor();
+        }
+    }
+
     @Test
     void missingCommandExits127WithMessage() {
         try (Box box = Box.of(AGENT_TEST_IMAGE).cmd("no-such-command", "x").start()) {
