@@ -34,8 +34,6 @@ import java.util.Map;
  */
 public final class Main {
     static final int EXIT_USAGE = 2;
-    /** Set by the launcher for the JVM only; the workload must not inherit them. */
-    private static final List<String> LAUNCHER_ENV = List.of("_JAVA_SR_SIGNUM", "IDLEWATCH_CDS_CLASSLIST", "IDLEWATCH_INHERITED_FDS");
     /** Where the state file goes when /run/idlewatch cannot be made (non-root user, read-only /run). */
     static final Path FALLBACK_STATE_DIR = Path.of("/tmp/idlewatch");
     /** Where the state file and the control socket go, in order of preference. */
@@ -207,7 +205,7 @@ public final class Main {
 
     private static Map<String, String> workloadEnvironment() {
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
-        LAUNCHER_ENV.forEach(env::remove);
+        AgentConfig.LAUNCHER_VARIABLES.forEach(env::remove);
         return env;
     }
 

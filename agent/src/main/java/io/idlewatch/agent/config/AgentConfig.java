@@ -33,9 +33,11 @@ public final class AgentConfig {
     public static final String DEFAULT_CONFIG_FILE = "/etc/idlewatch/agent.toml";
     /** Names the TOML file; environment only. */
     public static final String CONFIG_VARIABLE = "IDLEWATCH_CONFIG";
-    /** Variables that are ours but not settings: the launcher's, and debug logging. */
-    static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of(
-            "IDLEWATCH_INHERITED_FDS", "IDLEWATCH_CDS_CLASSLIST", "IDLEWATCH_VERBOSE");
+    /** Set by the launcher for the agent's JVM only; the workload must not inherit them. */
+    public static final List<String> LAUNCHER_VARIABLES =
+            List.of("_JAVA_SR_SIGNUM", "IDLEWATCH_CDS_CLASSLIST", "IDLEWATCH_INHERITED_FDS");
+    /** Ours but not a setting: debug logging (see Log). */
+    static final String VERBOSE_VARIABLE = "IDLEWATCH_VERBOSE";
     /** Shorter polls are busy-work for PID 1; longer ones are the user's choice. */
     public static final Duration MIN_POLL_INTERVAL = Duration.ofMillis(100);
 
@@ -215,7 +217,7 @@ public final class AgentConfig {
         List<String> warnings = new ArrayList<>();
         for (String name : env.keySet()) {
             if (name.startsWith("IDLEWATCH_") && !name.equals(CONFIG_VARIABLE) && !isSetting(name)
-                    && !NOT_SETTINGS.contains(name)) {
+                    && !LAUNCHER_VARIABLES.contains(name) && !name.equals(VERBOSE_VARIABLE)) {
                 warnings.add(name + " is not an idlewatch setting and is ignored");
             }
         }

@@ -1,6 +1,5 @@
 package io.idlewatch.agent.control;
 
-import io.idlewatch.agent.posix.CloseOnExec;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -13,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** One connection to the agent's control socket: send a request line, read the answer line. */
 final class ControlClient implements AutoCloseable {
@@ -33,18 +31,16 @@ final class ControlClient implements AutoCloseable {
     }
 
     /**
-     * Connects to the first socket path that answers.
-     *
-     * @param keepFromChildren mark the connection close-on-exec, for a client that spawns a command
-     *                         (this loads JNA: only inhibit pays for it)
+     * Connects to the first socket path that answers. (A client that spawns a command,
+     * inhibit, needs nothing more: Spawner keeps every descriptor of ours out of the child.)
      */
-    static ControlClient connect(List<Path> socketPaths, boolean keepFromChildren) throws UnreachableException {
+    static ControlClient connect(List<Path> socketPaths) throws UnreachableException {
         // The agent binds its socket just after it spawns the workload (spawning first keeps
         // container start-up fast), so a workload whose first command is a client may be early.
         long deadline = System.nanoTime() + STARTUP_WAIT_NANOS;
         while (true) {
             try {
-                return connectOnce(socketPaths, keepFromChildren);
+                return connectOnce(socketPaths);
             } catch (UnreachableException e) {
                 if (System.nanoTime() > deadline) {
                     throw e;
@@ -61,17 +57,12 @@ final class ControlClient implements AutoCloseable {
 
     private static final long STARTUP_WAIT_NANOS = 1_500_000_000L;
 
-    private static ControlClient connectOnce(List<Path> socketPaths, boolean keepFromChildren)
-            throws UnreachableException {
+    private static ControlClient connectOnce(List<Path> socketPaths) throws UnreachableException {
         StringBuilder tried = new StringBuilder();
         for (Path p : socketPaths) {
             SocketChannel ch = null;
             try {
-                Set<Integer> before = keepFromChildren ? CloseOnExec.openNow() : null;
                 ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-                if (keepFromChildren) {
-                    CloseOnExec.markSince(before);
-                }
                 ch.connect(UnixDomainSocketAddress.of(p));
                 return new ControlClient(ch);
             } catch (IOException e) {

@@ -39,7 +39,7 @@ public final class ControlCommands {
         /** One request on its own connection; an error answer is a refusal. */
         String call(String verb, Map<String, String> args) throws ControlClient.UnreachableException, IOException,
                 RefusedException {
-            try (ControlClient client = ControlClient.connect(socketPaths, false)) {
+            try (ControlClient client = ControlClient.connect(socketPaths)) {
                 return okPayload(client.call(verb, args));
             }
         }

@@ -1,6 +1,5 @@
 package io.idlewatch.agent.control;
 
-import io.idlewatch.agent.posix.CloseOnExec;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -79,7 +78,6 @@ public final class ControlServer implements AutoCloseable {
             throws IOException {
         Files.createDirectories(path.getParent());
         Files.deleteIfExists(path);
-        Set<Integer> before = CloseOnExec.openNow();
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             server.bind(UnixDomainSocketAddress.of(path), 16);
@@ -87,7 +85,6 @@ public final class ControlServer implements AutoCloseable {
             server.configureBlocking(false);
             Selector selector = Selector.open();
             server.register(selector, SelectionKey.OP_ACCEPT);
-            CloseOnExec.markSince(before);
             return new ControlServer(path, server, selector, service, log, timeoutMillis);
         } catch (IOException | RuntimeException e) {
             server.close();

@@ -63,7 +63,7 @@ final class InhibitCommand implements Callable<Integer> {
         request.put("reason", reason);
         request.put("pid", Long.toString(ProcessHandle.current().pid()));
         request.put("command", String.join(" ", command));
-        try (ControlClient hold = ControlClient.connect(ctx.socketPaths(), true);
+        try (ControlClient hold = ControlClient.connect(ctx.socketPaths());
              SignalChannel signals = SignalChannel.open()) {
             ControlCommands.Context.okPayload(hold.call(ControlProtocol.HOLD, request));
 

@@ -10,35 +10,15 @@ import java.util.stream.Stream;
 /**
  * Keeps the JVM's own descriptors out of spawned commands.
  *
- * <p>The JDK opens sockets without FD_CLOEXEC (it closes everything itself when
- * it starts processes; we use posix_spawn). Marks the descriptors a socket
- * call just opened, so a spawned command does not inherit them: the agent's
- * workload must not get the listening socket, and inhibit's CMD must not keep
- * the hold's connection open after inhibit is gone.
+ * <p>The JDK opens files and sockets without FD_CLOEXEC (it closes everything
+ * itself when it starts processes; we use posix_spawn). {@code init.Spawner} either
+ * closes everything above 2 in the child or, when the agent was handed
+ * descriptors to pass on, calls {@link #markAllButInherited} first: so the
+ * workload never gets the control socket, and inhibit's CMD never keeps the
+ * hold's connection open after inhibit is gone.
  */
 public final class CloseOnExec {
     private CloseOnExec() {
-    }
-
-    /** The descriptors open now. */
-    public static Set<Integer> openNow() throws IOException {
-        Set<Integer> fds = new HashSet<>();
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            s.forEach(p -> fds.add(Integer.parseInt(p.getFileName().toString())));
-        }
-        return fds;
-    }
-
-    /** Sets FD_CLOEXEC on every descriptor above 2 opened since {@code before}. */
-    public static void markSince(Set<Integer> before) throws IOException {
-        for (int fd : openNow()) {
-            if (fd > 2 && !before.contains(fd)) {
-                int flags = LibC.fcntl(fd, LibC.F_GETFD, 0);
-                if (flags >= 0) {
-                    LibC.fcntl(fd, LibC.F_SETFD, flags | LibC.FD_CLOEXEC);
-                }
-            }
-        }
     }
 
     /**
@@ -52,8 +32,9 @@ public final class CloseOnExec {
      * file, jars, /dev/random and sockets the JVM opened must not leak into the workload.
      */
     public static void markAllButInherited() {
-        try {
-            for (int fd : openNow()) {
+        try (Stream<Path> open = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path entry : (Iterable<Path>) open::iterator) {
+                int fd = Integer.parseInt(entry.getFileName().toString());
                 if (fd > 2 && !INHERITED.contains(fd)) {
                     int flags = LibC.fcntl(fd, LibC.F_GETFD, 0);
                     if (flags >= 0 && (flags & LibC.FD_CLOEXEC) == 0) {
