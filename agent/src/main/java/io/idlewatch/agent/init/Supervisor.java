@@ -34,6 +34,8 @@ public final class Supervisor {
     private int workloadStatus = -1;
     private int helperPid = -1;
     private int helperStatus = -1;
+    /** The last reap found no child at all (ECHILD). */
+    private boolean childless;
     /** The last signal passed on to the workload, 0 for none: tells "docker stop" from a workload that just ended. */
     private int lastForwarded;
 
@@ -100,13 +102,11 @@ public final class Supervisor {
         }
     }
 
-    /** Reaps every exited child; notes the workload's and the helper's status. */
-    private int reap() {
-        int reaped = 0;
+    /** Reaps every exited child; notes the workload's and the helper's status, and whether any child is left. */
+    private void reap() {
         while (true) {
             int pid = LibC.waitpid(-1, status, LibC.WNOHANG);
             if (pid > 0) {
-                reaped++;
                 if (pid == workloadPid) {
                     workloadStatus = status[0];
                     Log.debug("workload exited: " + describe(status[0]));
@@ -118,7 +118,8 @@ public final class Supervisor {
             if (pid < 0 && LibC.errno() == LibC.EINTR) {
                 continue;
             }
-            return pid < 0 ? -1 : reaped; // -1: no children left at all (ECHILD)
+            childless = pid < 0; // ECHILD: no children left at all
+            return;
         }
     }
 
@@ -156,15 +157,16 @@ public final class Supervisor {
      * subreaper: the workload's group and our children), then KILL after the grace.
      */
     private void terminateSurvivors() {
-        if (reap() < 0) {
+        reap();
+        if (childless) {
             return; // nothing left
         }
         Log.debug("terminating surviving processes");
         signalSurvivors(Signals.SIGTERM);
-        if (!waitFor(() -> reap() < 0, graceMillis)) {
+        if (!waitFor(() -> childless, graceMillis)) {
             Log.info("processes still running after " + graceMillis + " ms, sending SIGKILL");
             signalSurvivors(Signals.SIGKILL);
-            waitFor(() -> reap() < 0, 2000);
+            waitFor(() -> childless, 2000);
         }
     }
 
