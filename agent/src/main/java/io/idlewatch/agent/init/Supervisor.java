@@ -31,6 +31,7 @@ public final class Supervisor {
     private final int[] status = new int[1];
 
     private int workloadPid;
+    private Map<String, String> workloadEnv = Map.of();
     private int workloadStatus = -1;
     private int helperPid = -1;
     private int helperStatus = -1;
@@ -53,6 +54,7 @@ public final class Supervisor {
     }
 
     public int spawn(List<String> argv, Map<String, String> env) throws SpawnException {
+        workloadEnv = env;
         workloadPid = Spawner.spawn(argv, env, true);
         Log.debug("spawned " + argv.get(0) + " as pid " + workloadPid);
         return workloadPid;
@@ -139,7 +141,7 @@ public final class Supervisor {
 
     private void runPreStop(List<String> command, long limitMillis) {
         try {
-            helperPid = Spawner.spawn(command, System.getenv(), false);
+            helperPid = Spawner.spawn(command, workloadEnv, false); // the workload's environment
         } catch (SpawnException e) {
             Log.info("pre-stop: " + e.getMessage());
             return;
