@@ -3,6 +3,7 @@ package io.idlewatch.agent.signal.http;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
+import io.idlewatch.agent.posix.LibC;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -85,7 +86,6 @@ public final class SockDiag {
     }
 
     private static IOException failed(String call) {
-        int errno = Native.getLastError();
-        return new IOException(call + " failed: errno " + errno);
+        return new IOException(LibC.failed(call, Native.getLastError()));
     }
 }
