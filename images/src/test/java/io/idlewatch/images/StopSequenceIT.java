@@ -19,8 +19,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Execution(ExecutionMode.CONCURRENT)
 class StopSequenceIT {
-    /** Traps SIGTERM so the log shows when the workload got it, relative to the pre-stop command. */
-    private static final String WORKLOAD = "trap 'echo workload got SIGTERM; exit 0' TERM; "
+    /**
+     * Traps SIGTERM so the log shows when the workload got it, relative to the pre-stop command.
+     * Everything whose order is checked goes to stderr, where the agent logs: Docker copies
+     * stdout and stderr through separate pipes, so order is only kept within one stream.
+     */
+    private static final String WORKLOAD = "trap 'echo workload got SIGTERM >&2; exit 0' TERM; "
             + "while :; do sleep 1 & wait $!; done";
 
     @ParameterizedTest(name = "exit code {0}")
@@ -28,7 +32,7 @@ class StopSequenceIT {
     void idleStopRunsPreStopThenTermsAndExitsWithTheCode(int exitCode) {
         try (Box box = Watched.idle(AGENT_TEST_IMAGE)
                 .env("IDLEWATCH_EXIT_CODE", Integer.toString(exitCode))
-                .env("IDLEWATCH_PRE_STOP", "echo pre-stop ran for $HOSTNAME")
+                .env("IDLEWATCH_PRE_STOP", "echo pre-stop ran for $HOSTNAME >&2")
                 .cmd("bash", "-c", WORKLOAD).start()) {
             Watched.stopsInWindow(box, Watched.startedAt(box), exitCode);
 
