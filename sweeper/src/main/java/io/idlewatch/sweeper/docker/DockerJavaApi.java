@@ -14,6 +14,7 @@ import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.core.RemoteApiVersion;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.SSLConfig;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -67,6 +68,9 @@ public final class DockerJavaApi implements DockerApi {
         }
     }
 
+    /** For a Unix socket, which never speaks TLS: saves loading the JDK's TLS stack (see {@link NoTls}). */
+    private static final SSLConfig NO_TLS = () -> NoTls.CONTEXT;
+
     private static DockerJavaApi open(DockerEndpoint endpoint, boolean tlsVerify, String certPath) {
         try {
             DefaultDockerClientConfig config = new DefaultDockerClientConfig.Builder()
@@ -80,7 +84,7 @@ public final class DockerJavaApi implements DockerApi {
                     .build();
             ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
                     .dockerHost(URI.create(endpoint.url()))
-                    .sslConfig(config.getSSLConfig())
+                    .sslConfig(endpoint.url().startsWith("unix:") ? NO_TLS : config.getSSLConfig())
                     .maxConnections(MAX_CONNECTIONS)
                     .connectionTimeout(CONNECT_TIMEOUT)
                     .build();
