@@ -17,6 +17,7 @@ import io.idlewatch.agent.init.Supervisor;
 import io.idlewatch.agent.posix.Signals;
 import io.idlewatch.agent.signal.ActivitySignal;
 import io.idlewatch.agent.signal.SystemPaths;
+import io.idlewatch.agent.signal.cpu.ClientCpu;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -103,8 +104,9 @@ public final class Main {
             }
 
             // 5. Activity signals and the idle loop, with the state file the host reads.
+            ClientCpu clientCpu = new ClientCpu();
             List<ActivitySignal> sensors = io.idlewatch.agent.signal.Signals.create(
-                    config, SystemPaths.DEFAULT, ProcessHandle.current().pid());
+                    config, SystemPaths.DEFAULT, ProcessHandle.current().pid(), clientCpu);
             Path stateDir = stateDirectory();
             IdleLoop idle = IdleLoop.create(config, sensors, Clock.SYSTEM, SystemPaths.DEFAULT.dev(),
                     stateDir, System.err::println);
@@ -117,7 +119,7 @@ public final class Main {
             Log.debug("spawned " + (System.nanoTime() - startNanos) / 1_000_000 + " ms after main()");
 
             // 6. The control socket (clients retry briefly while it is not there yet), the idle thread.
-            ControlServer control = startControlServer(idle.tracker(), stateDir, config);
+            ControlServer control = startControlServer(idle.tracker(), clientCpu, stateDir, config);
             startIdleThread(idle, config, supervisor);
 
             // 7. Forward, reap, and let the idle thread ask for a stop; then TERM/KILL the survivors.
@@ -139,11 +141,13 @@ public final class Main {
      * Serves {@code idlewatch status|touch|timeout|inhibit} on its own thread. A socket that
      * cannot be bound costs the commands, not the workspace: log it and carry on.
      */
-    private static ControlServer startControlServer(IdleTracker tracker, Path stateDir, AgentConfig config) {
+    private static ControlServer startControlServer(IdleTracker tracker, ClientCpu clientCpu, Path stateDir,
+                                                    AgentConfig config) {
         Path socket = stateDir.resolve(ControlProtocol.SOCKET_NAME);
         try {
             ControlServer server = ControlServer.bind(socket,
-                    new ControlService(tracker, new StateFile(stateDir, config.workspace())), System.err::println);
+                    new ControlService(tracker, new StateFile(stateDir, config.workspace()), clientCpu),
+                    System.err::println);
             server.start();
             return server;
         } catch (IOException | RuntimeException e) {

@@ -21,6 +21,9 @@ import java.util.Map;
  *
  * The server closes the connection after answering, except after {@code hold}:
  * that hold lasts until the client closes its end.
+ *
+ * <p>Every request may carry {@code cpu_ms}: the CPU the client process used so far (its JVM's
+ * start), which the cpu signal then leaves out (see {@code ClientCpu}). Older clients omit it.
  */
 public final class ControlProtocol {
     public static final String VERSION = "idlewatch/1";
@@ -33,6 +36,8 @@ public final class ControlProtocol {
     public static final String TIMEOUT = "timeout";
     public static final String HOLD = "hold";
     public static final List<String> VERBS = List.of(STATUS, TOUCH, TIMEOUT, HOLD);
+    /** Optional on every request: the client's own CPU so far, in milliseconds. */
+    public static final String CPU_MS = "cpu_ms";
 
     private ControlProtocol() {
     }
@@ -97,6 +102,23 @@ public final class ControlProtocol {
             }
         }
         return new Request(parts[1], args);
+    }
+
+    /** The request's {@code cpu_ms} in nanoseconds; 0 when absent or not a plain number. */
+    static long cpuNanos(Request r) {
+        String ms = r.arg(CPU_MS);
+        if (ms == null || ms.isEmpty() || ms.length() > 9) {
+            return 0;
+        }
+        long v = 0;
+        for (int i = 0; i < ms.length(); i++) {
+            char c = ms.charAt(i);
+            if (c < '0' || c > '9') {
+                return 0;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v * 1_000_000L;
     }
 
     public static String ok(String json) {

@@ -3,6 +3,7 @@ package io.idlewatch.agent.control;
 import io.idlewatch.agent.config.Durations;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
+import io.idlewatch.agent.signal.cpu.ClientCpu;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,13 +26,18 @@ public final class ControlService {
 
     private final IdleTracker tracker;
     private final StateFile json;
+    private final ClientCpu clientCpu;
     private final Map<String, String> holds = new LinkedHashMap<>();
     private long nextHold = 1;
 
-    /** @param json renders the status object exactly like the state file */
-    public ControlService(IdleTracker tracker, StateFile json) {
+    /**
+     * @param json      renders the status object exactly like the state file
+     * @param clientCpu where the CPU each client reports ({@code cpu_ms}) goes, to be left out of the cpu signal
+     */
+    public ControlService(IdleTracker tracker, StateFile json, ClientCpu clientCpu) {
         this.tracker = tracker;
         this.json = json;
+        this.clientCpu = clientCpu;
     }
 
     /** Answers one request line (without its newline). */
@@ -42,6 +48,7 @@ public final class ControlService {
         } catch (IllegalArgumentException e) {
             return Reply.of(ControlProtocol.error(e.getMessage()));
         }
+        clientCpu.add(ControlProtocol.cpuNanos(r));
         return switch (r.verb()) {
             case ControlProtocol.STATUS -> status(r);
             case ControlProtocol.TOUCH -> touch(r);

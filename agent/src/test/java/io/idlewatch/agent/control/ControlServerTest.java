@@ -4,6 +4,7 @@ import io.idlewatch.agent.idle.Clock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
+import io.idlewatch.agent.signal.cpu.ClientCpu;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,6 +51,7 @@ class ControlServerTest {
     };
     private final List<String> log = new ArrayList<>();
     private IdleTracker tracker;
+    private final ClientCpu clientCpu = new ClientCpu();
     private ControlServer server;
 
     @BeforeEach
@@ -68,7 +70,7 @@ class ControlServerTest {
         tracker = new IdleTracker(List.of(quiet), clock, Duration.ofSeconds(20), Duration.ofHours(2), null,
                 Duration.ZERO, 0, log::add);
         server = ControlServer.bind(dir.resolve("agent.sock"),
-                new ControlService(tracker, new StateFile(dir, "ws")), log::add, TIMEOUT_MILLIS);
+                new ControlService(tracker, new StateFile(dir, "ws"), clientCpu), log::add, TIMEOUT_MILLIS);
         server.start();
     }
 
@@ -197,6 +199,22 @@ class ControlServerTest {
         }
     }
 
+    /** Each client reports its own CPU so far; the cpu signal leaves it out (see CpuSignalTest). */
+    @Test
+    void clientsReportTheirOwnCpu() throws Exception {
+        assertEquals(0, client("status"));
+        long reported = clientCpu.nanos();
+        assertTrue(reported > 0, "this test JVM has used some CPU: " + reported);
+
+        for (String arg : new String[] {"cpu_ms=250", "cpu_ms=abc", "cpu_ms=-5", "cpu_ms=99999999999", "cpu_ms="}) {
+            try (SocketChannel c = connect()) {
+                send(c, "idlewatch/1 status format=json&" + arg + "\n");
+                assertTrue(readLine(c).startsWith("ok {"), arg);
+            }
+        }
+        assertEquals(reported + 250_000_000L, clientCpu.nanos(), "only the plain number counted");
+    }
+
     @Test
     void silentClientTimesOutWithoutStallingOthers() throws Exception {
         try (SocketChannel silent = connect()) {
@@ -212,8 +230,7 @@ class ControlServerTest {
     void staleSocketFromAnEarlierRunIsReplaced() throws Exception {
         server.close();
         Files.writeString(dir.resolve("agent.sock"), "stale");
-        server = ControlServer.bind(dir.resolve("agent.sock"), new ControlService(tracker, new StateFile(dir, null)),
-                log::add, TIMEOUT_MILLIS);
+        server = ControlServer.bind(dir.resolve("agent.sock"), new ControlService(tracker, new StateFile(dir, null), clientCpu), log::add, TIMEOUT_MILLIS);
         server.start();
         assertEquals(0, client("status"));
     }

@@ -35,12 +35,16 @@ class CpuSignalTest extends ActivitySignalContract {
     @Override
     protected ActivitySignal brokenSignal(Path dir) {
         return new CpuSignal(new CgroupCpuReader(dir.resolve("missing"), dir.resolve("missing-proc")),
-                new ProcessCpuReader(dir.resolve("missing-proc")), AGENT_PID, 0.1);
+                new ProcessCpuReader(dir.resolve("missing-proc")), AGENT_PID, new ClientCpu(), 0.1);
     }
 
     private static CpuSignal v2Signal(Path root, double threshold) {
+        return v2Signal(root, new ClientCpu(), threshold);
+    }
+
+    private static CpuSignal v2Signal(Path root, ClientCpu clients, double threshold) {
         return new CpuSignal(new CgroupCpuReader(root.resolve("v2"), root.resolve("proc")),
-                new ProcessCpuReader(root.resolve("proc")), AGENT_PID, threshold);
+                new ProcessCpuReader(root.resolve("proc")), AGENT_PID, clients, threshold);
     }
 
     private static void setUsageUsec(Path root, long usec) throws IOException {
@@ -115,6 +119,45 @@ class CpuSignalTest extends ActivitySignalContract {
         ActivitySignal.Reading r = signal.sample(5 * SEC);
         assertFalse(r.fired(), r.detail());
         assertEquals("cpu 0% of a core", r.detail());
+    }
+
+    /** A status line polling `idlewatch status` every second: each client's JVM start is reported and left out. */
+    @Test
+    void cpuTheControlClientsReportIsNotTheWorkloads() throws Exception {
+        Path root = Fixtures.copy("cpu", tmp);
+        ClientCpu clients = new ClientCpu();
+        CpuSignal signal = v2Signal(root, clients, 0.05);
+        long usage = 120_000_000L;
+        signal.sample(0);
+        for (long t = 5; t <= 90; t += 5) {
+            usage += 5 * 100_000L + 5 * 5_000L; // five clients of 100 ms, plus 0.5% of a core of the workload's
+            setUsageUsec(root, usage);
+            for (int i = 0; i < 5; i++) {
+                clients.add(100_000_000L);
+            }
+            ActivitySignal.Reading r = signal.sample(t * SEC);
+            assertFalse(r.fired(), "t=" + t + " " + r.detail());
+            assertEquals("cpu 0.5% of a core", r.detail());
+        }
+        // without the reports the same clients are 10% of a core and would keep the workspace alive
+        for (long t = 95; t <= 160; t += 5) {
+            usage += 500_000L;
+            setUsageUsec(root, usage);
+            signal.sample(t * SEC);
+        }
+        ActivitySignal.Reading r = signal.sample(165 * SEC);
+        assertTrue(r.fired(), r.detail());
+    }
+
+    @Test
+    void oneClientsClaimIsCapped() {
+        ClientCpu clients = new ClientCpu();
+        clients.add(-5);
+        clients.add(0);
+        assertEquals(0, clients.nanos());
+        clients.add(Long.MAX_VALUE);
+        clients.add(30_000_000L);
+        assertEquals(ClientCpu.MAX_PER_CLIENT_NANOS + 30_000_000L, clients.nanos());
     }
 
     @Test
