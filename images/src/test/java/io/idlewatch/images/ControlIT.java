@@ -64,7 +64,7 @@ class ControlIT {
             box.exec("sleep", "13");
             eventually(Duration.ofSeconds(10), "exec fired and idle time reset", () -> {
                 String s = idlewatch(box, "status").output();
-                return s.matches("(?s).*\nexec: [0-9]+s ago\n.*") && s.contains("last activity: exec");
+                return s.matches("(?s).*\nexec: [0-9]+s ago \\(exec [^\n]*\\)\n.*") && s.contains("last activity: exec");
             });
             assertTrue(idleMillis(box) < later + 10_000, "idle time reset by activity");
 

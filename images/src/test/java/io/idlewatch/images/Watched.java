@@ -73,7 +73,8 @@ final class Watched {
         Duration wait = Duration.between(Instant.now(), latestStop(lastActivity)).plusSeconds(20);
         int code = box.awaitExit(wait.isNegative() ? Duration.ofSeconds(20) : wait);
         Instant finished = finishedAt(box);
-        String logs = box.logs();
+        // the logs, and the state file: what each signal saw when it last fired
+        String logs = box.logs() + "\nstate file: " + stateFileOrWhy(box);
         if (code != expectedExit) {
             throw new AssertionError("exit code " + code + ", expected " + expectedExit + "\n" + logs);
         }
@@ -85,8 +86,28 @@ final class Watched {
             throw new AssertionError("stopped " + late.toMillis() + " ms after the timeout, more than poll + "
                     + SLACK.toSeconds() + "s\n" + logs);
         }
-        System.out.printf("%s: idle stop %d ms after the timeout%n", box.id.substring(0, 12), late.toMillis());
+        System.out.printf("%s: idle stop %d ms after the timeout; last fired: %s%n", box.id.substring(0, 12),
+                late.toMillis(), lastFired(stateFileOrWhy(box)));
         return late;
+    }
+
+    /** Each signal that fired, with what it saw the last time, from the state file. */
+    static String lastFired(String state) {
+        Matcher m = Pattern.compile("\"(\\w+)\":\\{\"enabled\":true,\"last_fired\":\"([^\"]*)\",\"last_fired_detail\":"
+                + "\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(state);
+        StringBuilder b = new StringBuilder();
+        while (m.find()) {
+            b.append(b.length() == 0 ? "" : "; ").append(m.group(2)).append(' ').append(m.group(3));
+        }
+        return b.length() == 0 ? "nothing" : b.toString();
+    }
+
+    private static String stateFileOrWhy(Box box) {
+        try {
+            return stateFile(box);
+        } catch (RuntimeException | AssertionError e) {
+            return "unreadable (" + e.getMessage() + ")";
+        }
     }
 
     /** The file's content in a container, running or exited, through the archive API. */

@@ -74,6 +74,9 @@ final class StatusText {
                 b.append("never");
             } else {
                 b.append(ago(s.nowEpochMillis() - sig.lastFiredEpochMillis()));
+                if (sig.lastFiredDetail() != null) {
+                    b.append(" (").append(sig.lastFiredDetail().replace('\n', ' ')).append(')');
+                }
             }
             b.append('\n');
         }

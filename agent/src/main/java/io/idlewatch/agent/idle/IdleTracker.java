@@ -40,9 +40,12 @@ public final class IdleTracker {
         }
     }
 
-    /** One signal as shown by {@code idlewatch status} and the state file. */
+    /**
+     * One signal as shown by {@code idlewatch status} and the state file: {@code detail} is the
+     * latest reading, {@code lastFiredDetail} what the signal saw when it last fired (null if never).
+     */
     public record SignalStatus(String name, boolean enabled, long lastFiredEpochMillis, boolean degraded,
-                               String detail) {
+                               String detail, String lastFiredDetail) {
     }
 
     /** Why and when the agent is stopping; reason is idle, lifetime, workload-exit or signal. */
@@ -64,6 +67,7 @@ public final class IdleTracker {
         final ActivitySignal signal;
         long lastFiredNanos;
         long lastFiredWall = -1;
+        String lastFiredDetail;
         boolean fired;
         boolean degraded;
         String detail;
@@ -165,6 +169,7 @@ public final class IdleTracker {
                     s.fired = true;
                     s.lastFiredNanos = now;
                     s.lastFiredWall = wall;
+                    s.lastFiredDetail = r.detail();
                 }
             } catch (Throwable t) {
                 String why = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
@@ -388,7 +393,8 @@ public final class IdleTracker {
         long wall = clock.epochMillis();
         List<SignalStatus> list = new ArrayList<>(states.size());
         for (SignalState s : states) {
-            list.add(new SignalStatus(s.name, s.signal != null, s.lastFiredWall, s.degraded, s.detail));
+            list.add(new SignalStatus(s.name, s.signal != null, s.lastFiredWall, s.degraded, s.detail,
+                    s.lastFiredDetail));
         }
         long left = maxLifetime == null ? -1 : Math.max(0, (maxLifetime.toNanos() - (now - startNanos)) / 1_000_000);
         return new Status(state, wall, startWall, (now - lastActivityNanos) / 1_000_000, timeout, maxLifetime, left,

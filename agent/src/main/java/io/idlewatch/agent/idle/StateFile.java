@@ -18,7 +18,7 @@ import java.time.Instant;
  * {"version":1,"workspace":"NAME"|null,"state":"running"|"stopping"|"stopped",
  *  "updated":ISO,"started":ISO,"idle_ms":N,"timeout_ms":N|null,"max_lifetime_ms":N|null,
  *  "lifetime_left_ms":N|null,"last_activity":ISO|null,"last_activity_signal":NAME|null,
- *  "signals":{"cpu":{"enabled":B,"last_fired":ISO|null,"degraded":B,"detail":S},…},
+ *  "signals":{"cpu":{"enabled":B,"last_fired":ISO|null,"last_fired_detail":S|null,"degraded":B,"detail":S},…},
  *  "stop":null|{"reason":"idle"|"lifetime"|"workload-exit"|"signal","at":ISO,"exit_code":N,"detail":S}}
  * </pre>
  */
@@ -87,6 +87,8 @@ public final class StateFile {
             b.append(":{\"enabled\":").append(sig.enabled());
             b.append(",\"last_fired\":");
             time(b, sig.lastFiredEpochMillis());
+            b.append(",\"last_fired_detail\":");
+            string(b, sig.lastFiredDetail());
             b.append(",\"degraded\":").append(sig.degraded());
             b.append(",\"detail\":");
             string(b, sig.detail());

@@ -25,21 +25,30 @@ import java.util.Arrays;
  *       client port) and count once; other connections are keyed by socket
  *       cookie. Keys are forgotten two minutes after they were last seen.</li>
  * </ul>
- * {@code unexplained = (PassiveOpens − baseline) − accepts seen − resets},
- * where resets ({@code TCPAbortOnClose + TCPAbortOnData}) forgive connections
+ * Each scan reads the reset counters, then {@code PassiveOpens} ({@code pb}),
+ * dumps, and reads {@code PassiveOpens} again ({@code pa}):
+ * {@code unexplained = (pb − baseline) − accepts credited − resets}, where
+ * resets ({@code TCPAbortOnClose + TCPAbortOnData}) forgive connections
  * that a local socket ended with a reset, leaving no TIME_WAIT anywhere: a
  * loopback client that closes with unread data (bash's /dev/tcp reading one
  * line) or with SO_LINGER 0. They are only forgiven when loopback clients do
  * not count; with loopback counting on there is nothing to forgive.
  *
- * <p>It fires when {@code unexplained} rises above the higher of its last two
- * values. The counter is read before the dump and the kernel counts an accept
- * before the socket becomes visible, so a connection can be seen one sample
- * before it is counted: that only dips {@code unexplained} for one sample,
- * which the two-sample mark absorbs. Over-explaining (a reset of an outgoing
- * connection, or of a connection the dump also saw) lowers it for good; the
- * mark follows it down after two samples, so such a dip can hide at most one
- * interval's short connections instead of all later ones.
+ * <p>The order makes every term a lower bound of the same moment, so a race
+ * can only raise {@code unexplained} for one scan, never lower it: a reset
+ * counted before {@code pb} is of a connection accepted before it; and of the
+ * accepts first seen in this dump, up to {@code pa − pb} may have come after
+ * {@code pb} (the dump takes time, and a busy host can deschedule the agent in
+ * the middle of it), so that many are credited at the next scan instead.
+ * A rise is only reported once the next scan confirms it (the lower of the
+ * last two values goes up): a race's one-scan rise never fires, a real short
+ * connection fires one poll later. (The first version credited everything at
+ * once; two scans in a row that each saw a connection accepted after
+ * {@code pb}, which a health check in phase with the poll makes likely, then
+ * looked like a connection opened and closed between polls.) Over-explaining
+ * (a reset of an outgoing connection, or of a connection a dump also saw)
+ * lowers {@code unexplained} for good; the confirmed level follows it down,
+ * so such a dip hides at most the short connections of the same interval.
  *
  * <p>Limits: an unexplained accept says neither port nor peer, so a short
  * connection from outside to ANY listening port of the container counts
@@ -84,9 +93,10 @@ final class AcceptLedger {
     private boolean baselined;
     private long passive0;
     private long resets0;
-    private long seen;
-    private long last;
-    private long beforeLast;
+    private long credited;   // accepts first seen by a dump and known to be counted in pb
+    private long deferred;   // first seen by the last dump, maybe accepted after its pb: credited next scan
+    private long last;       // unexplained at the last scan
+    private long confirmed;  // min(last two unexplained): what two scans agree on
 
     // first new loopback accept of this scan that the filter picks
     private int newLoopbackServerPort;
@@ -150,12 +160,14 @@ final class AcceptLedger {
     /**
      * Ends a scan.
      *
-     * @param passiveOpens {@code Tcp: PassiveOpens}, read before the scan
-     * @param resets       {@code TCPAbortOnClose + TCPAbortOnData}, read after the scan
-     * @return how many accepts newly went unexplained (0 on the first scan)
+     * @param resets        {@code TCPAbortOnClose + TCPAbortOnData}, read first
+     * @param passiveBefore {@code Tcp: PassiveOpens}, read after the resets and before the dump
+     * @param passiveAfter  {@code Tcp: PassiveOpens}, read after the dump
+     * @return how many accepts newly went unexplained, confirmed by two scans (0 on the first scan)
      */
-    long end(long passiveOpens, long resets, long now) {
+    long end(long resets, long passiveBefore, long passiveAfter, long now) {
         boolean first = !baselined;
+        long fresh = 0;
         for (int i = 0; i < candCount; i++) {
             long ports = candPorts[i];
             int localPort = (int) (ports >>> 17);
@@ -175,7 +187,7 @@ final class AcceptLedger {
             }
             key = loopback ? LOOPBACK_KEY | ((long) server << 16) | client : candIds[i];
             if (touch(key == 0 ? 1 : key, now) && !first) {
-                seen++;
+                fresh++;
                 if (loopback && newLoopbackServerPort == 0 && loopbackFilter != null
                         && loopbackFilter.counts(server, client)) {
                     newLoopbackServerPort = server;
@@ -185,19 +197,25 @@ final class AcceptLedger {
         }
         expire(now);
         if (first) {
+            // the baseline is the counter after the dump: everything this dump saw is in it
             baselined = true;
-            passive0 = passiveOpens;
+            passive0 = passiveAfter;
             resets0 = resets;
-            seen = 0;
+            credited = 0;
+            deferred = 0;
             last = 0;
-            beforeLast = 1; // a connection seen now but counted next time must not fire
+            confirmed = 0;
             return 0;
         }
-        long unexplained = passiveOpens - passive0 - seen - (forgiveResets ? resets - resets0 : 0);
-        long mark = Math.max(last, beforeLast);
-        beforeLast = last;
+        long late = Math.min(fresh, Math.max(0, passiveAfter - passiveBefore));
+        credited += deferred + fresh - late;
+        deferred = late;
+        long unexplained = passiveBefore - passive0 - credited - (forgiveResets ? resets - resets0 : 0);
+        long agreed = Math.min(unexplained, last);
         last = unexplained;
-        return Math.max(0, unexplained - mark);
+        long rise = agreed - confirmed;
+        confirmed = agreed;
+        return Math.max(0, rise);
     }
 
     /** Server port of the first loopback connection (picked by the filter) this scan showed first, or 0. */

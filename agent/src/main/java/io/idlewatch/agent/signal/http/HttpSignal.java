@@ -95,8 +95,9 @@ public final class HttpSignal implements ActivitySignal {
     public Reading sample(long monotonicNanos) throws IOException {
         event = 0;
         curCount = 0;
-        // PassiveOpens before the dump: the kernel counts an accept before its socket shows
-        long passive = passiveOpens();
+        // resets, then PassiveOpens, then the dump, then PassiveOpens again (see AcceptLedger)
+        long resets = counters == null ? -1 : resets();
+        long passive = resets < 0 ? -1 : passiveOpens();
         ledger.begin();
         try {
             source.scan(visitor);
@@ -115,9 +116,8 @@ public final class HttpSignal implements ActivitySignal {
         }
         long unexplained = 0;
         if (passive >= 0) {
-            // resets after the dump: a socket the dump missed because it was reset is then forgiven
-            long resets = resets();
-            unexplained = resets < 0 ? 0 : ledger.end(passive, resets, monotonicNanos);
+            long passiveAfter = passiveOpens();
+            unexplained = passiveAfter < 0 ? 0 : ledger.end(resets, passive, passiveAfter, monotonicNanos);
         }
         int connections = curCount;
         // swap: this scan becomes the previous one
@@ -162,9 +162,6 @@ public final class HttpSignal implements ActivitySignal {
 
     /** {@code Tcp: PassiveOpens}, or -1 (accounting off, noted for the detail) when it cannot be read. */
     private long passiveOpens() {
-        if (counters == null) {
-            return -1;
-        }
         try {
             long v = counters.passiveOpens();
             countersFailed = null;
@@ -175,9 +172,12 @@ public final class HttpSignal implements ActivitySignal {
         }
     }
 
+    /** {@code TCPAbortOnClose + TCPAbortOnData}, or -1 (accounting off, noted) when they cannot be read. */
     private long resets() {
         try {
-            return counters.resets();
+            long v = counters.resets();
+            countersFailed = null;
+            return v;
         } catch (IOException e) {
             countersFailed(e);
             return -1;

@@ -32,6 +32,8 @@ class HttpSignalTest extends ActivitySignalContract {
         IOException failure;
         /** When set, the loopback and ssh counters grow on every scan (traffic that must not count). */
         boolean churn;
+        /** Runs as the dump starts: what happens between the counter reads before and after it. */
+        Runnable duringScan;
         private int round;
 
         void put(Sock s) {
@@ -46,6 +48,9 @@ class HttpSignalTest extends ActivitySignalContract {
             }
             if (churn) {
                 churn(this, ++round);
+            }
+            if (duringScan != null) {
+                duringScan.run();
             }
             NetlinkReplies r = new NetlinkReplies();
             for (Sock s : sockets) {
