@@ -153,6 +153,7 @@ public final class IdleTracker {
         long now = clock.nanoTime();
         long wall = clock.epochMillis();
         boolean active = false;
+        long activeAt = Long.MIN_VALUE; // the latest moment of activity this poll found
         for (SignalState s : states) {
             if (s.signal == null) {
                 continue;
@@ -166,10 +167,12 @@ public final class IdleTracker {
                 s.degraded = false;
                 s.detail = r.detail();
                 if (r.fired()) {
+                    long at = r.atNanos() < 0 ? now : Math.min(now, r.atNanos());
                     s.fired = true;
-                    s.lastFiredNanos = now;
-                    s.lastFiredWall = wall;
+                    s.lastFiredNanos = at;
+                    s.lastFiredWall = wall - (now - at) / 1_000_000;
                     s.lastFiredDetail = r.detail();
+                    activeAt = Math.max(activeAt, at);
                 }
             } catch (Throwable t) {
                 String why = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
@@ -178,6 +181,9 @@ public final class IdleTracker {
                 }
                 s.degraded = true;
                 s.detail = "degraded: " + why;
+            }
+            if (s.degraded) {
+                activeAt = now;
             }
             if (s.fired || s.degraded) {
                 if (!active) {
@@ -191,10 +197,11 @@ public final class IdleTracker {
                 lastActivitySignal = "inhibit";
             }
             active = true;
+            activeAt = now;
         }
-        if (active) {
-            lastActivityNanos = now;
-            lastActivityWall = wall;
+        if (active && activeAt > lastActivityNanos) {
+            lastActivityNanos = activeAt;
+            lastActivityWall = wall - (now - activeAt) / 1_000_000;
             warned = false;
         }
         long idle = now - lastActivityNanos;

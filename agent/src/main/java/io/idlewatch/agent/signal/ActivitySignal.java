@@ -24,10 +24,22 @@ public interface ActivitySignal {
      */
     Reading sample(long monotonicNanos) throws Exception;
 
-    /** The outcome of one sample: fired or not, and a short human detail like "cpu 37% of a core". */
-    record Reading(boolean fired, String detail) {
+    /**
+     * The outcome of one sample: fired or not, a short human detail like "cpu 37% of a core", and
+     * when the activity happened: {@code atNanos} on the loop's clock, or -1 for "at this sample".
+     */
+    record Reading(boolean fired, String detail, long atNanos) {
+        public Reading(boolean fired, String detail) {
+            this(fired, detail, -1);
+        }
+
         public static Reading fired(String detail) {
             return new Reading(true, detail);
+        }
+
+        /** Activity this sample confirmed that happened by an earlier sample's time. */
+        public static Reading firedAt(String detail, long atNanos) {
+            return new Reading(true, detail, atNanos);
         }
 
         public static Reading quiet(String detail) {

@@ -56,6 +56,28 @@ class IdleTrackerTest {
         assertEquals("http", t.status().lastActivitySignal());
     }
 
+    /** http confirms a short connection one poll after it happened: idle time counts from then. */
+    @Test
+    void activityReportedLateCountsFromWhenItHappened() {
+        IdleTracker t = tracker(Duration.ofMinutes(30), null, null, Duration.ZERO);
+        pollAfter(t, POLL);
+        pollAfter(t, POLL);
+        http.fireNext = true;
+        http.firedNanosAgo = POLL.toNanos();
+        pollAfter(t, POLL);
+        assertEquals(60_000, t.idleMillis(), "idle since the earlier poll, not since now");
+        IdleTracker.Status s = t.status();
+        assertEquals(FakeClock.EPOCH + 120_000, s.lastActivityEpochMillis());
+        assertEquals(FakeClock.EPOCH + 120_000, s.signals().get(3).lastFiredEpochMillis());
+        // an earlier moment never moves the last activity back
+        cpu.fireNext = true;
+        pollAfter(t, POLL);
+        http.fireNext = true;
+        http.firedNanosAgo = 3 * POLL.toNanos();
+        pollAfter(t, POLL);
+        assertEquals(60_000, t.idleMillis());
+    }
+
     @Test
     void warnsOnceThenStopsAtExactlyTheThreshold() {
         IdleTracker t = tracker(Duration.ofMinutes(30), null, null, Duration.ofMinutes(5));

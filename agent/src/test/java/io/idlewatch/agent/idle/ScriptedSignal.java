@@ -6,6 +6,8 @@ import io.idlewatch.agent.signal.ActivitySignal;
 final class ScriptedSignal implements ActivitySignal {
     private final String name;
     boolean fireNext;
+    /** With fireNext: the activity happened this long before the sample (a confirmed, earlier one). */
+    long firedNanosAgo;
     /** Thrown by every sample while set (an Error too: the loop must survive linkage errors). */
     Throwable failure;
     int samples;
@@ -30,7 +32,8 @@ final class ScriptedSignal implements ActivitySignal {
         }
         if (fireNext) {
             fireNext = false;
-            return Reading.fired(name + " fired");
+            return firedNanosAgo > 0 ? Reading.firedAt(name + " fired", monotonicNanos - firedNanosAgo)
+                    : Reading.fired(name + " fired");
         }
         return Reading.quiet(name + " quiet");
     }

@@ -47,6 +47,7 @@ public final class HttpSignal implements ActivitySignal {
     private long[] curBytes = new long[64];
     private int curCount;
     private boolean baselined;
+    private long lastSample;
 
     // first evidence found in the current scan
     private int event;
@@ -130,6 +131,8 @@ public final class HttpSignal implements ActivitySignal {
         prevCount = curCount;
         boolean first = !baselined;
         baselined = true;
+        long previousSample = lastSample;
+        lastSample = monotonicNanos;
 
         String suffix = degraded == null && countersFailed == null ? ""
                 : " (degraded: " + (degraded == null ? countersFailed
@@ -141,8 +144,9 @@ public final class HttpSignal implements ActivitySignal {
             return Reading.fired("http new loopback connection to port " + ledger.newLoopbackServerPort() + suffix);
         }
         if (event == 0 && unexplained > 0) {
-            return Reading.fired("http " + unexplained + (unexplained == 1 ? " connection" : " connections")
-                    + " opened and closed between polls (counted by the kernel)" + suffix);
+            // confirmed now, counted by the previous sample: the activity was then
+            return Reading.firedAt("http " + unexplained + (unexplained == 1 ? " connection" : " connections")
+                    + " opened and closed between polls (counted by the kernel)" + suffix, previousSample);
         }
         if (event == 0) {
             return quiet(connections, suffix);

@@ -108,6 +108,7 @@ class AcceptAccountingTest {
         ActivitySignal.Reading r = sample(s);
         assertTrue(r.fired());
         assertEquals(BETWEEN_POLLS, r.detail());
+        assertEquals(clock - 5 * SECOND, r.atNanos(), "dated at the sample that counted it");
         for (int i = 0; i < 5; i++) {
             assertFalse(sample(s).fired());
         }
