@@ -42,13 +42,15 @@ import java.util.Arrays;
  * the middle of it), so that many are credited at the next scan instead.
  * A rise is only reported once the next scan confirms it (the lower of the
  * last two values goes up): a race's one-scan rise never fires, a real short
- * connection fires one poll later. (The first version credited everything at
+ * connection fires one poll later, dated back to the scan that counted it
+ * ({@link HttpSignal}). (The first version credited everything at
  * once; two scans in a row that each saw a connection accepted after
  * {@code pb}, which a health check in phase with the poll makes likely, then
  * looked like a connection opened and closed between polls.) Over-explaining
  * (a reset of an outgoing connection, or of a connection a dump also saw)
  * lowers {@code unexplained} for good; the confirmed level follows it down,
- * so such a dip hides at most the short connections of the same interval.
+ * so such a dip hides at most the short connections of the same or the next
+ * interval.
  *
  * <p>Limits: an unexplained accept says neither port nor peer, so a short
  * connection from outside to ANY listening port of the container counts
