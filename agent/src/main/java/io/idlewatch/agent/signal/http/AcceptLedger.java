@@ -23,7 +23,11 @@ import java.util.Arrays;
  *       first, as curl does and as the agent's own opencode probe does);</li>
  *   <li>the two sides of one loopback connection share a key (server port,
  *       client port) and count once; other connections are keyed by socket
- *       cookie. Keys are forgotten two minutes after they were last seen.</li>
+ *       cookie. A loopback key also keeps each side's cookie (TIME_WAIT keeps
+ *       it): another socket on the same side with the same ports is a new
+ *       connection that reused the client port, which loopback allows even
+ *       while the old one is in TIME_WAIT ({@code tcp_tw_reuse=2}, the
+ *       default). Keys are forgotten two minutes after they were last seen.</li>
  * </ul>
  * Each scan reads the reset counters, then {@code PassiveOpens} ({@code pb}),
  * dumps, and reads {@code PassiveOpens} again ({@code pa}):
@@ -85,11 +89,21 @@ final class AcceptLedger {
     private long[] candIds = new long[64];
     private int candCount;
 
-    // key → last seen (monotonic nanos); open addressing, key 0 = empty
+    // key → last seen (monotonic nanos), and for loopback keys each side's socket id (0 = not seen);
+    // open addressing, key 0 = empty
     private long[] keys = new long[256];
     private long[] lastSeen = new long[256];
+    private long[] serverIds = new long[256];
+    private long[] clientIds = new long[256];
+    private long[] serverScan = new long[256];  // the scan that last showed that side, for loopback keys
+    private long[] clientScan = new long[256];
     private long[] spareKeys = new long[256];
     private long[] spareSeen = new long[256];
+    private long[] spareServerIds = new long[256];
+    private long[] spareClientIds = new long[256];
+    private long[] spareServerScan = new long[256];
+    private long[] spareClientScan = new long[256];
+    private long scanNo;
     private int size;
 
     private boolean baselined;
@@ -170,6 +184,21 @@ final class AcceptLedger {
     long end(long resets, long passiveBefore, long passiveAfter, long now) {
         boolean first = !baselined;
         long fresh = 0;
+        scanNo++;
+        // which sides of known loopback connections this scan shows, before deciding what is new
+        for (int i = 0; i < candCount; i++) {
+            long ports = candPorts[i];
+            if ((ports & 1) == 0) {
+                continue;
+            }
+            int localPort = (int) (ports >>> 17);
+            int remotePort = (int) (ports >>> 1) & 0xFFFF;
+            boolean serverSide = isListening(localPort);
+            int at = find(loopbackKey(serverSide ? localPort : remotePort, serverSide ? remotePort : localPort));
+            if (at >= 0) {
+                (serverSide ? serverScan : clientScan)[at] = scanNo;
+            }
+        }
         for (int i = 0; i < candCount; i++) {
             long ports = candPorts[i];
             int localPort = (int) (ports >>> 17);
@@ -178,7 +207,8 @@ final class AcceptLedger {
             long key;
             int server;
             int client;
-            if (isListening(localPort)) {
+            boolean serverSide = isListening(localPort);
+            if (serverSide) {
                 server = localPort;
                 client = remotePort;
             } else if (loopback) {
@@ -187,8 +217,8 @@ final class AcceptLedger {
             } else {
                 continue; // an outgoing connection
             }
-            key = loopback ? LOOPBACK_KEY | ((long) server << 16) | client : candIds[i];
-            if (touch(key == 0 ? 1 : key, now) && !first) {
+            key = loopback ? loopbackKey(server, client) : candIds[i];
+            if (touch(key == 0 ? 1 : key, now, loopback, serverSide, candIds[i]) && !first) {
                 fresh++;
                 if (loopback && newLoopbackServerPort == 0 && loopbackFilter != null
                         && loopbackFilter.counts(server, client)) {
@@ -230,8 +260,12 @@ final class AcceptLedger {
         return newLoopbackClientPort;
     }
 
-    /** Records {@code key} as seen now; true when it is new. */
-    private boolean touch(long key, long now) {
+    /**
+     * Records {@code key} as seen now; true when it is a connection not seen before. For a
+     * loopback key, {@code id} is this side's socket id: a different one on a side already seen
+     * is a new connection on the same ports.
+     */
+    private boolean touch(long key, long now, boolean loopback, boolean serverSide, long id) {
         if ((size + 1) * 2 > keys.length) {
             rehash(keys.length * 2, Long.MIN_VALUE);
         }
@@ -240,14 +274,51 @@ final class AcceptLedger {
         while (keys[i] != 0) {
             if (keys[i] == key) {
                 lastSeen[i] = now;
-                return false;
+                if (!loopback || id == 0) {
+                    return false;
+                }
+                long[] mine = serverSide ? serverIds : clientIds;
+                long[] theirs = serverSide ? clientIds : serverIds;
+                long theirScan = (serverSide ? clientScan : serverScan)[i];
+                if (mine[i] == id || (mine[i] == 0 && (theirs[i] == 0 || theirScan == scanNo))) {
+                    mine[i] = id; // this side again, or the first sight of the peer of one shown now
+                    return false;
+                }
+                // the port was reused: another socket on this side, or a first sight of this side
+                // while the old connection's other side is gone
+                mine[i] = id;
+                if (theirScan != scanNo) {
+                    theirs[i] = 0; // the old connection's other side is gone; one shown now is this one's
+                }
+                return true;
             }
             i = (i + 1) & mask;
         }
         keys[i] = key;
         lastSeen[i] = now;
+        serverIds[i] = loopback && serverSide ? id : 0;
+        clientIds[i] = loopback && !serverSide ? id : 0;
+        serverScan[i] = loopback && serverSide ? scanNo : 0;
+        clientScan[i] = loopback && !serverSide ? scanNo : 0;
         size++;
         return true;
+    }
+
+    private static long loopbackKey(int server, int client) {
+        return LOOPBACK_KEY | ((long) server << 16) | client;
+    }
+
+    /** The slot of {@code key}, or -1. */
+    private int find(long key) {
+        int mask = keys.length - 1;
+        int i = slot(key, mask);
+        while (keys[i] != 0) {
+            if (keys[i] == key) {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+        return -1;
     }
 
     private void expire(long now) {
@@ -265,6 +336,10 @@ final class AcceptLedger {
         if (spareKeys.length != capacity) {
             spareKeys = new long[capacity];
             spareSeen = new long[capacity];
+            spareServerIds = new long[capacity];
+            spareClientIds = new long[capacity];
+            spareServerScan = new long[capacity];
+            spareClientScan = new long[capacity];
         } else {
             Arrays.fill(spareKeys, 0);
         }
@@ -281,6 +356,10 @@ final class AcceptLedger {
             }
             spareKeys[i] = k;
             spareSeen[i] = lastSeen[j];
+            spareServerIds[i] = serverIds[j];
+            spareClientIds[i] = clientIds[j];
+            spareServerScan[i] = serverScan[j];
+            spareClientScan[i] = clientScan[j];
             n++;
         }
         long[] t = keys;
@@ -289,6 +368,18 @@ final class AcceptLedger {
         t = lastSeen;
         lastSeen = spareSeen;
         spareSeen = t;
+        t = serverIds;
+        serverIds = spareServerIds;
+        spareServerIds = t;
+        t = clientIds;
+        clientIds = spareClientIds;
+        spareClientIds = t;
+        t = serverScan;
+        serverScan = spareServerScan;
+        spareServerScan = t;
+        t = clientScan;
+        clientScan = spareClientScan;
+        spareClientScan = t;
         size = n;
     }
 

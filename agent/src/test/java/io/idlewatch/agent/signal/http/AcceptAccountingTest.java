@@ -162,6 +162,48 @@ class AcceptAccountingTest {
         assertEquals(BETWEEN_POLLS, sample(s).detail());
     }
 
+    /** Loopback may reuse a client port at once (tcp_tw_reuse=2): same ports, new sockets, a new connection. */
+    @Test
+    void aReusedLoopbackClientPortIsANewConnection() throws Exception {
+        HttpSignal s = signal(false);
+        sample(s);
+        for (int i = 0; i < 6; i++) {
+            accepted(1);
+            remove(100 + i - 1);
+            net.put(loopbackClient(TIME_WAIT, 41000, 100 + i)); // the old TIME_WAIT taken over by the new one
+            ActivitySignal.Reading r = sample(s);
+            assertFalse(r.fired(), "connection " + i + ": " + r.detail());
+        }
+        // a port a curl used, then the agent's probe (the server closes first): only the server's
+        // TIME_WAIT shows, on the same ports, and it is a new connection
+        accepted(1);
+        remove(105);
+        net.put(loopbackServer(TIME_WAIT, 41000, 200));
+        for (int i = 0; i < 3; i++) {
+            ActivitySignal.Reading r = sample(s);
+            assertFalse(r.fired(), r.detail());
+        }
+        // both sides of a new connection on a reused port, server side first, count once
+        accepted(1);
+        remove(200);
+        net.sockets.add(0, loopbackServer(ESTABLISHED, 41000, 210));
+        net.put(loopbackClient(ESTABLISHED, 41000, 211));
+        assertFalse(sample(s).fired());
+        remove(211);
+        for (int i = 0; i < 3; i++) {
+            ActivitySignal.Reading r = sample(s);
+            assertFalse(r.fired(), r.detail());
+        }
+        // the server side seen once too (its own cookie) is the same connection, not another
+        accepted(1);
+        net.put(loopbackServer(ESTABLISHED, 41002, 300));
+        net.put(loopbackClient(ESTABLISHED, 41002, 301));
+        assertFalse(sample(s).fired());
+        remove(300);
+        assertFalse(sample(s).fired());
+        assertFalse(sample(s).fired());
+    }
+
     @Test
     void aLoopbackClientThatResetsIsForgiven() throws Exception {
         // bash's /dev/tcp probe reads one line and closes with the rest unread: a reset, no TIME_WAIT anywhere
