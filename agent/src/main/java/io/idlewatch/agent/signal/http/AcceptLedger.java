@@ -89,20 +89,18 @@ final class AcceptLedger {
     private long[] candIds = new long[64];
     private int candCount;
 
-    // key → last seen (monotonic nanos), and for loopback keys each side's socket id (0 = not seen);
-    // open addressing, key 0 = empty
-    private long[] keys = new long[256];
-    private long[] lastSeen = new long[256];
-    private long[] serverIds = new long[256];
-    private long[] clientIds = new long[256];
-    private long[] serverScan = new long[256];  // the scan that last showed that side, for loopback keys
-    private long[] clientScan = new long[256];
-    private long[] spareKeys = new long[256];
-    private long[] spareSeen = new long[256];
-    private long[] spareServerIds = new long[256];
-    private long[] spareClientIds = new long[256];
-    private long[] spareServerScan = new long[256];
-    private long[] spareClientScan = new long[256];
+    // The remembered connections: open addressing, STRIDE longs a slot, key 0 = empty. A slot holds
+    // the key, when it was last seen (monotonic nanos), and for a loopback key each side's socket id
+    // (0 = that side not seen yet) and the scan that last showed that side.
+    private static final int KEY = 0;
+    private static final int SEEN = 1;
+    private static final int SERVER_ID = 2;
+    private static final int CLIENT_ID = 3;
+    private static final int SERVER_SCAN = 4;
+    private static final int CLIENT_SCAN = 5;
+    private static final int STRIDE = 6;
+    private long[] table = new long[256 * STRIDE];
+    private long[] spare = new long[256 * STRIDE];
     private long scanNo;
     private int size;
 
@@ -196,7 +194,7 @@ final class AcceptLedger {
             boolean serverSide = isListening(localPort);
             int at = find(loopbackKey(serverSide ? localPort : remotePort, serverSide ? remotePort : localPort));
             if (at >= 0) {
-                (serverSide ? serverScan : clientScan)[at] = scanNo;
+                table[at + (serverSide ? SERVER_SCAN : CLIENT_SCAN)] = scanNo;
             }
         }
         for (int i = 0; i < candCount; i++) {
@@ -266,41 +264,38 @@ final class AcceptLedger {
      * is a new connection on the same ports.
      */
     private boolean touch(long key, long now, boolean loopback, boolean serverSide, long id) {
-        if ((size + 1) * 2 > keys.length) {
-            rehash(keys.length * 2, Long.MIN_VALUE);
+        if ((size + 1) * 2 > capacity()) {
+            rehash(capacity() * 2, Long.MIN_VALUE);
         }
-        int mask = keys.length - 1;
-        int i = slot(key, mask);
-        while (keys[i] != 0) {
-            if (keys[i] == key) {
-                lastSeen[i] = now;
-                if (!loopback || id == 0) {
-                    return false;
-                }
-                long[] mine = serverSide ? serverIds : clientIds;
-                long[] theirs = serverSide ? clientIds : serverIds;
-                long theirScan = (serverSide ? clientScan : serverScan)[i];
-                if (mine[i] == id || (mine[i] == 0 && (theirs[i] == 0 || theirScan == scanNo))) {
-                    mine[i] = id; // this side again, or the first sight of the peer of one shown now
-                    return false;
-                }
-                // the port was reused: another socket on this side, or a first sight of this side
-                // while the old connection's other side is gone
-                mine[i] = id;
-                if (theirScan != scanNo) {
-                    theirs[i] = 0; // the old connection's other side is gone; one shown now is this one's
-                }
-                return true;
-            }
-            i = (i + 1) & mask;
+        int at = find(key);
+        if (at < 0) {
+            at = -at - 1;
+            table[at + KEY] = key;
+            table[at + SEEN] = now;
+            table[at + SERVER_ID] = loopback && serverSide ? id : 0;
+            table[at + CLIENT_ID] = loopback && !serverSide ? id : 0;
+            table[at + SERVER_SCAN] = loopback && serverSide ? scanNo : 0;
+            table[at + CLIENT_SCAN] = loopback && !serverSide ? scanNo : 0;
+            size++;
+            return true;
         }
-        keys[i] = key;
-        lastSeen[i] = now;
-        serverIds[i] = loopback && serverSide ? id : 0;
-        clientIds[i] = loopback && !serverSide ? id : 0;
-        serverScan[i] = loopback && serverSide ? scanNo : 0;
-        clientScan[i] = loopback && !serverSide ? scanNo : 0;
-        size++;
+        table[at + SEEN] = now;
+        if (!loopback || id == 0) {
+            return false;
+        }
+        int mine = at + (serverSide ? SERVER_ID : CLIENT_ID);
+        int theirs = at + (serverSide ? CLIENT_ID : SERVER_ID);
+        boolean theyShowNow = table[at + (serverSide ? CLIENT_SCAN : SERVER_SCAN)] == scanNo;
+        if (table[mine] == id || (table[mine] == 0 && (table[theirs] == 0 || theyShowNow))) {
+            table[mine] = id; // this side again, or the first sight of the peer of one shown now
+            return false;
+        }
+        // the port was reused: another socket on this side, or a first sight of this side
+        // while the old connection's other side is gone
+        table[mine] = id;
+        if (!theyShowNow) {
+            table[theirs] = 0; // the old connection's other side is gone; one shown now is this one's
+        }
         return true;
     }
 
@@ -308,24 +303,28 @@ final class AcceptLedger {
         return LOOPBACK_KEY | ((long) server << 16) | client;
     }
 
-    /** The slot of {@code key}, or -1. */
+    private int capacity() {
+        return table.length / STRIDE;
+    }
+
+    /** The offset of {@code key}'s slot, or {@code -offset - 1} of the free slot where it would go. */
     private int find(long key) {
-        int mask = keys.length - 1;
+        int mask = capacity() - 1;
         int i = slot(key, mask);
-        while (keys[i] != 0) {
-            if (keys[i] == key) {
-                return i;
+        while (table[i * STRIDE + KEY] != 0) {
+            if (table[i * STRIDE + KEY] == key) {
+                return i * STRIDE;
             }
             i = (i + 1) & mask;
         }
-        return -1;
+        return -i * STRIDE - 1;
     }
 
     private void expire(long now) {
         long cutoff = now - FORGET_NANOS;
-        for (int i = 0; i < keys.length; i++) {
-            if (keys[i] != 0 && lastSeen[i] < cutoff) {
-                rehash(keys.length, cutoff);
+        for (int at = 0; at < table.length; at += STRIDE) {
+            if (table[at + KEY] != 0 && table[at + SEEN] < cutoff) {
+                rehash(capacity(), cutoff);
                 return;
             }
         }
@@ -333,54 +332,21 @@ final class AcceptLedger {
 
     /** Rebuilds the table with {@code capacity} slots, dropping keys last seen before {@code cutoff}. */
     private void rehash(int capacity, long cutoff) {
-        if (spareKeys.length != capacity) {
-            spareKeys = new long[capacity];
-            spareSeen = new long[capacity];
-            spareServerIds = new long[capacity];
-            spareClientIds = new long[capacity];
-            spareServerScan = new long[capacity];
-            spareClientScan = new long[capacity];
+        if (spare.length != capacity * STRIDE) {
+            spare = new long[capacity * STRIDE];
         } else {
-            Arrays.fill(spareKeys, 0);
+            Arrays.fill(spare, 0);
         }
-        int mask = capacity - 1;
-        int n = 0;
-        for (int j = 0; j < keys.length; j++) {
-            long k = keys[j];
-            if (k == 0 || lastSeen[j] < cutoff) {
-                continue;
+        long[] old = table;
+        table = spare;
+        spare = old;
+        size = 0;
+        for (int j = 0; j < old.length; j += STRIDE) {
+            if (old[j + KEY] != 0 && old[j + SEEN] >= cutoff) {
+                System.arraycopy(old, j, table, -find(old[j + KEY]) - 1, STRIDE);
+                size++;
             }
-            int i = slot(k, mask);
-            while (spareKeys[i] != 0) {
-                i = (i + 1) & mask;
-            }
-            spareKeys[i] = k;
-            spareSeen[i] = lastSeen[j];
-            spareServerIds[i] = serverIds[j];
-            spareClientIds[i] = clientIds[j];
-            spareServerScan[i] = serverScan[j];
-            spareClientScan[i] = clientScan[j];
-            n++;
         }
-        long[] t = keys;
-        keys = spareKeys;
-        spareKeys = t;
-        t = lastSeen;
-        lastSeen = spareSeen;
-        spareSeen = t;
-        t = serverIds;
-        serverIds = spareServerIds;
-        spareServerIds = t;
-        t = clientIds;
-        clientIds = spareClientIds;
-        spareClientIds = t;
-        t = serverScan;
-        serverScan = spareServerScan;
-        spareServerScan = t;
-        t = clientScan;
-        clientScan = spareClientScan;
-        spareClientScan = t;
-        size = n;
     }
 
     private static int slot(long key, int mask) {
