@@ -181,8 +181,6 @@ public final class IdleTracker {
                 }
                 s.degraded = true;
                 s.detail = "degraded: " + why;
-            }
-            if (s.degraded) {
                 activeAt = now;
             }
             if (s.fired || s.degraded) {

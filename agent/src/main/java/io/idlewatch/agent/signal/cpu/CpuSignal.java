@@ -6,9 +6,10 @@ import java.time.Duration;
 
 /**
  * Fires when the workload's CPU — the container's cgroup usage minus the
- * agent's own and what its control clients reported ({@link ClientCpu}) — averaged over the last minute exceeds the threshold (a
- * fraction of one core). Before a minute of history exists the average is
- * over what exists; the very first sample only sets the baseline.
+ * agent's own and what its control clients reported ({@link ClientCpu}) —
+ * averaged over the last minute exceeds the threshold (a fraction of one
+ * core). Before a minute of history exists the average is over what exists;
+ * the very first sample only sets the baseline.
  */
 public final class CpuSignal implements ActivitySignal {
     public static final Duration WINDOW = Duration.ofMinutes(1);
