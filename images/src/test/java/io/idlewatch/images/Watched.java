@@ -74,7 +74,8 @@ final class Watched {
         int code = box.awaitExit(wait.isNegative() ? Duration.ofSeconds(20) : wait);
         Instant finished = finishedAt(box);
         // the logs, and the state file: what each signal saw when it last fired
-        String logs = box.logs() + "\nstate file: " + stateFileOrWhy(box);
+        String state = stateFileOrWhy(box);
+        String logs = box.logs() + "\nstate file: " + state;
         if (code != expectedExit) {
             throw new AssertionError("exit code " + code + ", expected " + expectedExit + "\n" + logs);
         }
@@ -87,7 +88,7 @@ final class Watched {
                     + SLACK.toSeconds() + "s\n" + logs);
         }
         System.out.printf("%s: idle stop %d ms after the timeout; last fired: %s%n", box.id.substring(0, 12),
-                late.toMillis(), lastFired(stateFileOrWhy(box)));
+                late.toMillis(), lastFired(state));
         return late;
     }
 

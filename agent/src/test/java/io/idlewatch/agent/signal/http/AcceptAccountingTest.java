@@ -179,10 +179,7 @@ class AcceptAccountingTest {
         accepted(1);
         remove(105);
         net.put(loopbackServer(TIME_WAIT, 41000, 200));
-        for (int i = 0; i < 3; i++) {
-            ActivitySignal.Reading r = sample(s);
-            assertFalse(r.fired(), r.detail());
-        }
+        assertQuiet(s, 3);
         // both sides of a new connection on a reused port, server side first, count once
         accepted(1);
         remove(200);
@@ -190,10 +187,7 @@ class AcceptAccountingTest {
         net.put(loopbackClient(ESTABLISHED, 41000, 211));
         assertFalse(sample(s).fired());
         remove(211);
-        for (int i = 0; i < 3; i++) {
-            ActivitySignal.Reading r = sample(s);
-            assertFalse(r.fired(), r.detail());
-        }
+        assertQuiet(s, 3);
         // the server side seen once too (its own cookie) is the same connection, not another
         accepted(1);
         net.put(loopbackServer(ESTABLISHED, 41002, 300));
@@ -230,9 +224,14 @@ class AcceptAccountingTest {
     // (c)
     /** Accepted while the dump runs: after the counter read before it, and seen by it. */
     private void acceptedDuringTheDump(Sock... socks) {
+        duringTheDump(socks.length, socks);
+    }
+
+    /** {@code accepts} counted while the next dump runs, which shows {@code socks}. */
+    private void duringTheDump(int accepts, Sock... socks) {
         net.duringScan = () -> {
             try {
-                accepted(socks.length);
+                accepted(accepts);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -241,6 +240,14 @@ class AcceptAccountingTest {
             }
             net.duringScan = null;
         };
+    }
+
+    /** {@code samples} samples in a row, none of which fires. */
+    private void assertQuiet(HttpSignal s, int samples) throws IOException {
+        for (int i = 0; i < samples; i++) {
+            ActivitySignal.Reading r = sample(s);
+            assertFalse(r.fired(), r.detail());
+        }
     }
 
     @Test
@@ -252,10 +259,7 @@ class AcceptAccountingTest {
                 new Sock(2, ESTABLISHED, 22, NetlinkReplies.v4(192, 0, 2, 7), 40000, 101, null));
         ActivitySignal.Reading seen = sample(s);
         assertFalse(seen.fired(), seen.detail());
-        for (int i = 0; i < 3; i++) {
-            ActivitySignal.Reading counted = sample(s);
-            assertFalse(counted.fired(), counted.detail());
-        }
+        assertQuiet(s, 3);
         // and a real one right after still fires
         accepted(1);
         sample(s);
@@ -288,20 +292,10 @@ class AcceptAccountingTest {
         sample(s);
         accepted(1); // accepted before the counter read, seen now
         net.put(new Sock(2, ESTABLISHED, 22, NetlinkReplies.v4(192, 0, 2, 7), 40000, 101, null));
-        net.duringScan = () -> {
-            try {
-                accepted(1);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            net.duringScan = null;
-        };
+        duringTheDump(1); // and one counted while the dump ran but not seen by it
         assertFalse(sample(s).fired(), "one scan's rise");
         net.put(new Sock(2, ESTABLISHED, 22, NetlinkReplies.v4(192, 0, 2, 8), 40001, 102, null)); // seen now
-        for (int i = 0; i < 3; i++) {
-            ActivitySignal.Reading r = sample(s);
-            assertFalse(r.fired(), r.detail());
-        }
+        assertQuiet(s, 3);
     }
 
     @Test
@@ -492,9 +486,6 @@ class AcceptAccountingTest {
         String tcp = Files.readString(root.resolve("net/tcp"));
         Files.writeString(root.resolve("net/tcp"), tcp + "   4: 0100007F:C123 0100007F:1000 06 00000000:00000000"
                 + " 03:00000E2A 00000000     0        0 0 3 0000000000000000\n");
-        for (int i = 0; i < 2; i++) {
-            ActivitySignal.Reading explained = sample(s);
-            assertFalse(explained.fired(), explained.detail());
-        }
+        assertQuiet(s, 2);
     }
 }
