@@ -78,16 +78,20 @@ sweeps=() prunes=() floors=()
 for ((round = 1; round <= rounds; round++)); do
   make_set "r$round-a"
   make_set "r$round-b"
-  $floor_ok && make_set "r$round-c"
-  # Rotate who goes first: sweep, prune, floor; then prune, floor, sweep; ...
-  order=(sweep prune floor)
-  order=("${order[@]:$(( (round - 1) % 3 ))}" "${order[@]:0:$(( (round - 1) % 3 ))}")
+  order=(sweep prune)
+  if $floor_ok; then
+    make_set "r$round-c"
+    order+=(floor)
+  fi
+  # Rotate who goes first: sweep, prune, floor; then prune, floor, sweep; ... (one set each)
+  n=${#order[@]} shift_by=$(( (round - 1) % ${#order[@]} ))
+  order=("${order[@]:shift_by}" "${order[@]:0:shift_by}")
   sets=(a b c) f=""
-  for ((k = 0; k < 3; k++)); do
+  for ((k = 0; k < n; k++)); do
     case ${order[k]} in
       sweep) s=$(time_sweep "r$round-${sets[k]}") ;;
       prune) p=$(time_prune "r$round-${sets[k]}") ;;
-      floor) if $floor_ok; then f=$(time_floor "r$round-${sets[k]}"); fi ;;
+      floor) f=$(time_floor "r$round-${sets[k]}") ;;
     esac
   done
   sweeps+=("$s") prunes+=("$p")
