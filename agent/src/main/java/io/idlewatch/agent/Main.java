@@ -9,6 +9,7 @@ import io.idlewatch.agent.control.ControlService;
 import io.idlewatch.agent.idle.Clock;
 import io.idlewatch.agent.idle.IdleLoop;
 import io.idlewatch.agent.idle.IdleTracker;
+import io.idlewatch.agent.idle.StateDirectory;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.init.InitException;
 import io.idlewatch.agent.init.SignalChannel;
@@ -107,7 +108,7 @@ public final class Main {
             ClientCpu clientCpu = new ClientCpu();
             List<ActivitySignal> sensors = io.idlewatch.agent.signal.Signals.create(
                     config, SystemPaths.DEFAULT, ProcessHandle.current().pid(), clientCpu);
-            Path stateDir = stateDirectory();
+            Path stateDir = StateDirectory.choose(STATE_DIRS, System.err::println);
             IdleLoop idle = IdleLoop.create(config, sensors, Clock.SYSTEM, SystemPaths.DEFAULT.dev(),
                     stateDir, System.err::println);
             if (spawnMessage != null) {
@@ -118,18 +119,23 @@ public final class Main {
             }
             Log.debug("spawned " + (System.nanoTime() - startNanos) / 1_000_000 + " ms after main()");
 
-            // 6. The control socket (clients retry briefly while it is not there yet), the idle thread.
-            ControlServer control = startControlServer(idle.tracker(), clientCpu, stateDir, config);
-            startIdleThread(idle, config, supervisor);
+            // 6. The control socket and the idle thread; whatever cannot start now (a full pids
+            //    limit) is retried on every turn of the supervisor's loop, and never stops it.
+            Background background = new Background(idle, config, supervisor, clientCpu, stateDir);
+            supervisor.setEvents(background);
+            background.tick();
 
-            // 7. Forward, reap, and let the idle thread ask for a stop; then TERM/KILL the survivors.
+            // 7. Forward, reap, enforce the lifetime cap, and let the idle thread ask for a stop;
+            //    then TERM/KILL the survivors.
             Supervisor.Outcome outcome = supervisor.run();
 
             // 8. Say why we stopped, where the host can read it without exec.
-            recordOutcome(idle.tracker(), outcome);
+            if (outcome.stoppedBy() == null) {
+                idle.tracker().markExitCode(outcome.exitCode(), null);
+            }
             idle.tracker().markStopped();
             idle.writeState();
-            closeControlServer(control);
+            background.close();
             return outcome.exitCode();
         } catch (InitException e) {
             Log.info(e.getMessage());
@@ -138,42 +144,131 @@ public final class Main {
     }
 
     /**
-     * Serves {@code idlewatch status|touch|timeout|inhibit} on its own thread. A socket that
-     * cannot be bound costs the commands, not the workspace: log it and carry on.
+     * The agent's two threads (the control socket, the idle loop), started and kept going from the
+     * supervisor's thread, and what the supervisor tells the rest of the agent.
      */
-    private static ControlServer startControlServer(IdleTracker tracker, ClientCpu clientCpu, Path stateDir,
-                                                    AgentConfig config) {
-        Path socket = stateDir.resolve(ControlProtocol.SOCKET_NAME);
-        try {
-            ControlServer server = ControlServer.bind(socket,
-                    new ControlService(tracker, new StateFile(stateDir, config.workspace()), clientCpu),
-                    System.err::println);
-            server.start();
-            return server;
-        } catch (IOException | RuntimeException e) {
-            Log.info("control socket " + socket + " failed: " + e.getMessage()
-                    + "; idlewatch status/touch/timeout/inhibit will not work");
-            return null;
-        }
-    }
+    private static final class Background implements Supervisor.Events {
+        private final IdleLoop idle;
+        private final AgentConfig config;
+        private final Supervisor supervisor;
+        private final ClientCpu clientCpu;
+        private final Path stateDir;
+        private ControlServer control;
+        private boolean controlStarted;
+        private boolean controlGivenUp;
+        private Thread idleThread;
+        /** What has failed to start so far: logged once each, however often it is retried. */
+        private final java.util.Set<String> failedToStart = new java.util.HashSet<>();
 
-    private static void closeControlServer(ControlServer control) {
-        if (control != null) {
-            control.close();
+        Background(IdleLoop idle, AgentConfig config, Supervisor supervisor, ClientCpu clientCpu, Path stateDir) {
+            this.idle = idle;
+            this.config = config;
+            this.supervisor = supervisor;
+            this.clientCpu = clientCpu;
+            this.stateDir = stateDir;
         }
-    }
 
-    /** Samples every poll interval on its own thread, so a slow sensor never delays signal forwarding. */
-    private static void startIdleThread(IdleLoop idle, AgentConfig config, Supervisor supervisor) {
-        long pollMillis = config.pollInterval().toMillis();
-        Thread thread = new Thread(() -> {
-            while (true) {
-                IdleTracker.Decision decision = idle.poll();
-                if (decision.isStop()) {
-                    IdleTracker.StopInfo stop = idle.tracker().stopInfo();
-                    supervisor.requestStop(new Supervisor.StopRequest(stop.detail(), config.preStop(),
-                            config.stopGrace().toMillis(), config.exitCode()));
+        @Override
+        public void tick() {
+            if (idleThread == null || !idleThread.isAlive()) {
+                startIdleThread();
+            }
+            if (!controlStarted && !controlGivenUp) {
+                startControlServer();
+            }
+        }
+
+        @Override
+        public Supervisor.StopRequest dueStop() {
+            IdleTracker.StopInfo stop = idle.tracker().stopIfLifetimeReached();
+            if (stop == null) {
+                return null;
+            }
+            idle.writeState();
+            return request(stop);
+        }
+
+        @Override
+        public void stopping(String reason, int exitCode, String detail) {
+            idle.tracker().markStopping(reason, exitCode, detail);
+            idle.tracker().markExitCode(exitCode, detail);
+            idle.writeState();
+        }
+
+        private Supervisor.StopRequest request(IdleTracker.StopInfo stop) {
+            return new Supervisor.StopRequest(stop.detail(), config.preStop(), config.stopGrace().toMillis(),
+                    config.exitCode());
+        }
+
+        /**
+         * Serves {@code idlewatch status|touch|timeout|inhibit} on its own thread. A socket that
+         * cannot be bound costs the commands, not the workspace: log it and carry on.
+         */
+        private void startControlServer() {
+            if (stateDir == null) {
+                controlGivenUp = true;
+                return;
+            }
+            Path socket = stateDir.resolve(ControlProtocol.SOCKET_NAME);
+            if (control == null) {
+                try {
+                    control = ControlServer.bind(socket,
+                            new ControlService(idle.tracker(), new StateFile(stateDir, config.workspace()),
+                                    clientCpu),
+                            System.err::println);
+                } catch (IOException | RuntimeException e) {
+                    Log.info("control socket " + socket + " failed: " + e.getMessage()
+                            + "; idlewatch status/touch/timeout/inhibit will not work");
+                    controlGivenUp = true;
                     return;
+                } catch (Throwable e) { // no memory or descriptor now: try again next turn
+                    threadFailure("control socket " + socket, e);
+                    return;
+                }
+            }
+            try {
+                control.start();
+                controlStarted = true;
+                if (failedToStart.remove("control socket thread")) {
+                    Log.info("control socket thread started");
+                }
+            } catch (Throwable e) { // OutOfMemoryError: unable to create native thread (pids limit)
+                threadFailure("control socket thread", e);
+            }
+        }
+
+        /** Samples every poll interval on its own thread, so a slow sensor never delays the init duties. */
+        private void startIdleThread() {
+            Thread thread = new Thread(this::idleLoop, "idlewatch-idle");
+            thread.setDaemon(true);
+            try {
+                thread.start();
+                idleThread = thread;
+                if (failedToStart.remove("idle thread")) {
+                    Log.info("idle thread started");
+                }
+            } catch (Throwable e) {
+                threadFailure("idle thread", e);
+            }
+        }
+
+        private void idleLoop() {
+            long pollMillis = config.pollInterval().toMillis();
+            String lastFailure = null;
+            while (true) {
+                try {
+                    IdleTracker.Decision decision = idle.poll();
+                    if (decision.isStop()) {
+                        supervisor.requestStop(request(idle.tracker().stopInfo()));
+                        return;
+                    }
+                    lastFailure = null;
+                } catch (Throwable t) { // the loop goes on whatever one poll ran into
+                    String what = t.getClass().getSimpleName() + ": " + t.getMessage();
+                    if (!what.equals(lastFailure)) {
+                        Log.info("idle loop: a poll failed (" + what + "); carrying on");
+                    }
+                    lastFailure = what;
                 }
                 try {
                     Thread.sleep(pollMillis);
@@ -181,21 +276,20 @@ public final class Main {
                     return;
                 }
             }
-        }, "idlewatch-idle");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    private static void recordOutcome(IdleTracker tracker, Supervisor.Outcome outcome) {
-        if (outcome.stoppedBy() != null) {
-            return; // the tracker decided it and already holds the reason
         }
-        int code = outcome.exitCode();
-        if (outcome.forwardedSignal() > 0) {
-            tracker.markStopping("signal", code, "the container got " + Signals.name(outcome.forwardedSignal())
-                    + "; the workload exited with " + code);
-        } else {
-            tracker.markStopping("workload-exit", code, "the workload exited with " + code);
+
+        /** One line per kind of failure, not one per retry. */
+        private void threadFailure(String what, Throwable e) {
+            if (failedToStart.add(what)) {
+                Log.info(what + " could not start (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+                        + "); the workload keeps running, retrying every second");
+            }
+        }
+
+        void close() {
+            if (control != null) {
+                control.close();
+            }
         }
     }
 
@@ -211,23 +305,6 @@ public final class Main {
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
         AgentConfig.LAUNCHER_VARIABLES.forEach(env::remove);
         return env;
-    }
-
-    /** /run/idlewatch when we can make it, else /tmp/idlewatch (non-root users, read-only /run). */
-    static Path stateDirectory() {
-        for (Path dir : STATE_DIRS) {
-            try {
-                Files.createDirectories(dir);
-                if (Files.isWritable(dir)) {
-                    return dir;
-                }
-            } catch (IOException | SecurityException e) {
-                // try the next one
-            }
-        }
-        Log.info("neither " + StateFile.DEFAULT_DIR + " nor " + FALLBACK_STATE_DIR
-                + " is writable; no state file (mount a tmpfs on /run to have one)");
-        return StateFile.DEFAULT_DIR;
     }
 
     /** SigBlk in /proc/self/status covers SIGTERM when the launcher did its part. */

@@ -99,12 +99,12 @@ class AgentInitIT {
             String agentPid = expectedParent != null ? expectedParent : agentPid(box);
             // The orphans' parent is the agent, not the shell that started them.
             String parents = box.exec("sh", "-c",
-                    "for f in /proc/[0-9]*/stat; do read -r l < $f 2>/dev/null && echo \"$l\"; done"
+                    "(for f in /proc/[0-9]*/stat; do read -r l < $f && echo \"$l\"; done) 2>/dev/null"
                             + " | awk '$2==\"(sleep)\" && $4==" + agentPid + "' | wc -l");
             assertTrue(Integer.parseInt(parents.trim()) >= 100, "orphans re-parented to the agent: " + parents.trim());
             eventually(Duration.ofSeconds(20), "orphans exited and were reaped", () -> {
                 String out = box.exec("sh", "-c",
-                        "for f in /proc/[0-9]*/stat; do read -r l < $f 2>/dev/null && echo \"$l\"; done"
+                        "(for f in /proc/[0-9]*/stat; do read -r l < $f && echo \"$l\"; done) 2>/dev/null"
                                 + " | awk '$2==\"(sleep)\" && $4==" + agentPid + "' | wc -l");
                 return out.trim().equals("0");
             });
@@ -124,8 +124,9 @@ class AgentInitIT {
 
     /** The agent's pid as its container sees it: the java process running io.idlewatch.agent.Main. */
     static String agentPid(Box box) {
-        return box.exec("sh", "-c", "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null"
-                + " | grep -q '^/opt/idlewatch/runtime/bin/java .*agent.Main -- ' && basename $p; done | head -1").trim();
+        return box.exec("sh", "-c", "(for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline"
+                + " | grep -q '^/opt/idlewatch/runtime/bin/java .*agent.Main -- ' && basename $p; done) 2>/dev/null"
+                + " | head -1").trim();
     }
 
     /** `docker run -it IMAGE bash`: the agent hands the terminal to the shell, which gets job control. */

@@ -40,7 +40,7 @@ class ConfigIT {
             POLL_INTERVAL  | 5 parsecs  | unexpected ' '
             WARN_BEFORE    | 5q         | unknown unit 'q'; use a duration like 5m, or 0 for no notice
             PRE_STOP       | 'echo "unclosed' | ; use a command like
-            STOP_GRACE     | -1s        | negative durations are not allowed; use a duration like 10s
+            STOP_GRACE     | -1s        | negative durations are not allowed; use a duration like 8s
             EXIT_CODE      | 256        | outside 0-255; use a number from 0 to 255 like 0
             EXIT_CODE      | -1         | negative exit code
             EXIT_CODE      | one        | not a number

@@ -1,9 +1,12 @@
 package io.idlewatch.agent.config;
 
+import io.idlewatch.contract.Durations;
+
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,6 +43,14 @@ public final class AgentConfig {
     static final String VERBOSE_VARIABLE = "IDLEWATCH_VERBOSE";
     /** Shorter polls are busy-work for PID 1; longer ones are the user's choice. */
     public static final Duration MIN_POLL_INTERVAL = Duration.ofMillis(100);
+    /** The TOML file holds a dozen short keys; anything near this size is the wrong file. */
+    static final int MAX_CONFIG_BYTES = 64 * 1024;
+    /**
+     * SIGTERM → SIGKILL. Docker and Podman SIGKILL the container 10 s after {@code docker stop}'s
+     * TERM; 8 s leaves the agent time to KILL what ignored the TERM, reap it and write the final
+     * record itself. Raise it together with {@code docker stop -t} / {@code stop_grace_period}.
+     */
+    static final String DEFAULT_STOP_GRACE = "8s";
 
     /**
      * Every setting, declared once: its default (as a user would write it), and
@@ -68,7 +79,7 @@ public final class AgentConfig {
         /** Command run (bounded by the stop grace) before the workload gets SIGTERM; empty = none. */
         PRE_STOP("", true, "use a command like \"/usr/local/bin/save-work --quiet\""),
         /** Time between SIGTERM and SIGKILL when stopping the workload. */
-        STOP_GRACE("10s", false, "use a duration like 10s"),
+        STOP_GRACE(DEFAULT_STOP_GRACE, false, "use a duration like 8s"),
         /** The agent's exit code after an idle or lifetime stop. */
         EXIT_CODE("0", false, "use a number from 0 to 255 like 0"),
         /** Display name written to the state file; empty = none. */
@@ -168,7 +179,12 @@ public final class AgentConfig {
         Map<String, FlatToml.Value> fileValues = Map.of();
         String explicit = env.get(CONFIG_VARIABLE);
         if (explicit != null && !explicit.isBlank()) {
-            file = Path.of(explicit.trim());
+            try {
+                file = Path.of(explicit.trim());
+            } catch (InvalidPathException e) {
+                throw new ConfigException(CONFIG_VARIABLE + "=\"" + oneLine(explicit) + "\": not a path ("
+                        + e.getReason() + "); use the path of a TOML file like " + DEFAULT_CONFIG_FILE);
+            }
             if (!Files.isRegularFile(file)) {
                 throw new ConfigException(CONFIG_VARIABLE + "=\"" + oneLine(explicit) + "\": no such file;"
                         + " use the path of a TOML file like " + DEFAULT_CONFIG_FILE);
@@ -182,7 +198,7 @@ public final class AgentConfig {
         if (file != null) {
             String text;
             try {
-                text = Files.readString(file, StandardCharsets.UTF_8);
+                text = read(file);
             } catch (IOException e) {
                 throw new ConfigException(CONFIG_VARIABLE + "=\"" + file + "\": cannot read it (" + e.getMessage()
                         + "); use the path of a readable TOML file like " + DEFAULT_CONFIG_FILE);
@@ -223,6 +239,25 @@ public final class AgentConfig {
         }
         Collections.sort(warnings);
         return new AgentConfig(raw, root, file, env, warnings);
+    }
+
+    /**
+     * The file's text, at most {@link #MAX_CONFIG_BYTES}: a path to something huge (a log, a device
+     * that looks like a file) fails with a line, not with the agent out of memory.
+     */
+    private static String read(Path file) throws IOException {
+        byte[] bytes;
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_CONFIG_BYTES + 1);
+        }
+        if (bytes.length > MAX_CONFIG_BYTES) {
+            throw new IOException("larger than " + MAX_CONFIG_BYTES / 1024 + " KiB; the file holds a dozen keys");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException("not UTF-8 text");
+        }
     }
 
     private static boolean isSetting(String variable) {
@@ -338,7 +373,8 @@ public final class AgentConfig {
                 continue;
             }
             int port;
-            if (p.startsWith("-") && isDecimal(p.substring(1)) || isDecimal(p) && p.indexOf('.') < 0) {
+            String digits = p.startsWith("-") ? p.substring(1) : p; // "-1.5" threw NumberFormatException
+            if (isDecimal(digits) && digits.indexOf('.') < 0) {
                 long l = p.length() > 7 ? Long.MAX_VALUE : Long.parseLong(p);
                 if (l < 1 || l > 65535) {
                     throw raw.error("port " + p + " is outside 1-65535");
@@ -517,7 +553,7 @@ public final class AgentConfig {
         b.append(" stop_grace=").append(Durations.format(stopGrace));
         b.append(" exit_code=").append(exitCode);
         if (workspace != null) {
-            b.append(" workspace=").append(workspace);
+            b.append(" workspace=").append(oneLine(workspace)); // a log line: its line breaks escaped
         }
         b.append(" config=").append(configFile == null ? "none" : configFile.toString());
         return b.toString();

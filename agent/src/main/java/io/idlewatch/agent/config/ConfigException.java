@@ -8,7 +8,8 @@ package io.idlewatch.agent.config;
 public final class ConfigException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** Line breaks in {@code message} (a quoted bad value may hold them) are written as \\n and \\r. */
     public ConfigException(String message) {
-        super(message, null, false, false);
+        super(message.replace("\n", "\\n").replace("\r", "\\r"), null, false, false);
     }
 }

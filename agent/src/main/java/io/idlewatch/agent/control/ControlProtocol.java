@@ -30,6 +30,14 @@ public final class ControlProtocol {
     public static final String SOCKET_NAME = "agent.sock";
     /** Longer request lines are refused: nothing legitimate comes near it. */
     public static final int MAX_LINE = 64 * 1024;
+    /**
+     * Free text that the agent keeps and shows (a touch reason, a hold's reason or command) is cut
+     * to this many characters where it enters: it appears in every status answer (32 holds x 200 is
+     * still a short line for the client's reader) and in the state file; a command line longer than
+     * this is recognisable from its start. Clients cut it too, so a long command never makes a
+     * request too long.
+     */
+    public static final int MAX_TEXT = 200;
 
     public static final String STATUS = "status";
     public static final String TOUCH = "touch";
@@ -98,7 +106,12 @@ public final class ControlProtocol {
                 int eq = pair.indexOf('=');
                 String key = eq < 0 ? pair : pair.substring(0, eq);
                 String value = eq < 0 ? "" : pair.substring(eq + 1);
-                args.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+                try {
+                    args.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+                } catch (IllegalArgumentException e) { // its message quotes the raw bytes, line breaks and all
+                    throw new IllegalArgumentException("bad %-escape in \"" + printable(pair)
+                            + "\"; arguments are URL-encoded, e.g. reason=build%20step");
+                }
             }
         }
         return new Request(parts[1], args);
@@ -180,6 +193,29 @@ public final class ControlProtocol {
             }
         }
         return b.toString();
+    }
+
+    /**
+     * Free text from a client as the agent keeps it: cut to {@link #MAX_TEXT} characters ("..." at
+     * the end when cut), control characters as '?' (it is printed on other users' terminals by
+     * {@code idlewatch status}, in the idle notice and in the log: no escape sequences, no line
+     * breaks); null stays null.
+     */
+    public static String clip(String text) {
+        if (text == null) {
+            return null;
+        }
+        boolean cut = text.length() > MAX_TEXT;
+        int end = cut ? MAX_TEXT - 3 : text.length();
+        if (cut && Character.isHighSurrogate(text.charAt(end - 1))) {
+            end--; // do not split a character
+        }
+        StringBuilder b = new StringBuilder(end + 3);
+        for (int i = 0; i < end; i++) {
+            char c = text.charAt(i);
+            b.append(Character.isISOControl(c) ? '?' : c);
+        }
+        return cut ? b.append("...").toString() : b.toString();
     }
 
     /** At most 60 characters, control characters as '?': garbage is quoted back safely. */

@@ -15,20 +15,49 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.function.Consumer;
 
 /**
  * The control socket: the JDK's own Unix-domain channels, one thread, one
- * selector. Requests are answered in memory, so one thread serves everyone;
- * no client can hold it up: a request must arrive whole within
- * {@link #REQUEST_TIMEOUT_MILLIS} and {@link ControlProtocol#MAX_LINE} bytes,
- * answers go out with one non-blocking write, and at most
- * {@link #MAX_CONNECTIONS} are open. The idle loop never touches the socket.
+ * selector. Requests are answered in memory, so one thread serves everyone.
+ *
+ * <p>The socket is open to every user of the workspace, and any of them may be
+ * hostile; no client can hold the thread up or grow the agent without bound:
+ * <ul>
+ * <li>a request is at most {@link ControlProtocol#MAX_LINE} bytes however its reads
+ *     fall ({@link RequestFramer}), and arrives within {@link #REQUEST_TIMEOUT_MILLIS};
+ * <li>at most {@link #MAX_PENDING} connections wait for their request; a newcomer
+ *     pushes out the oldest of them, so silent connections cannot lock anyone out;
+ * <li>holds ({@code inhibit}) are not waiting for anything: they have their own
+ *     limit, {@link ControlService#MAX_HOLDS}, and do not take request places;
+ * <li>each turn of the loop reads at most one buffer per connection and accepts at
+ *     most {@link #BACKLOG} connections, so no client can monopolise it;
+ * <li>answers go out with one non-blocking write.
+ * </ul>
+ * The idle loop never touches the socket.
  */
 public final class ControlServer implements AutoCloseable {
+    /** A real client writes its request right after connecting; 5 s is ages for that. */
     public static final long REQUEST_TIMEOUT_MILLIS = 5000;
-    public static final int MAX_CONNECTIONS = 64;
+    /**
+     * Connections waiting for their request line. A real client spends microseconds in
+     * this table (it writes its request as soon as it is connected, and it is read as
+     * soon as it is accepted), so 64 is far beyond real concurrency; it bounds the
+     * request buffers to 64 x {@link ControlProtocol#MAX_LINE} = 4 MiB of the agent's
+     * 24 MiB heap, at worst. When the table is full the oldest waiting connection is
+     * closed with an error line to make room: refusing the newcomer instead would let
+     * 64 connections that never say anything (slowloris) lock every client out; this
+     * way such a client only ever pushes out its own connections.
+     */
+    public static final int MAX_PENDING = 64;
+    /**
+     * The listen backlog, and the most connections accepted per turn of the loop: a
+     * flood of connects cannot push out the connections already accepted before their
+     * requests are read in the same turn.
+     */
+    static final int BACKLOG = 16;
     /** The server thread's stack: the selector loop is shallow. */
     private static final long STACK_BYTES = 128 * 1024;
 
@@ -39,15 +68,17 @@ public final class ControlServer implements AutoCloseable {
     private final Consumer<String> log;
     private final long timeoutNanos;
     private final ByteBuffer readBuffer = ByteBuffer.allocate(8192);
-    private final Set<Connection> connections = new HashSet<>();
+    /** Waiting for their request, oldest first (so also in deadline order). */
+    private final Set<Connection> pending = new LinkedHashSet<>();
+    /** Holding the workspace active until they close. */
+    private final Set<Connection> holding = new HashSet<>();
     private volatile boolean closed;
 
     /** One client: its request so far, its deadline, the hold it carries. */
     private static final class Connection {
         final SocketChannel channel;
         final long deadline;
-        byte[] line = new byte[256];
-        int length;
+        final RequestFramer framer = new RequestFramer(ControlProtocol.MAX_LINE);
         String holdId;
 
         Connection(SocketChannel channel, long deadline) {
@@ -80,7 +111,7 @@ public final class ControlServer implements AutoCloseable {
         Files.deleteIfExists(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            server.bind(UnixDomainSocketAddress.of(path), 16);
+            server.bind(UnixDomainSocketAddress.of(path), BACKLOG);
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
             server.configureBlocking(false);
             Selector selector = Selector.open();
@@ -130,88 +161,77 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private long nextTimeoutMillis() {
-        long next = Long.MAX_VALUE;
-        for (Connection c : connections) {
-            if (c.holdId == null) {
-                next = Math.min(next, c.deadline);
-            }
-        }
-        if (next == Long.MAX_VALUE) {
+        Iterator<Connection> oldest = pending.iterator();
+        if (!oldest.hasNext()) {
             return 0; // no deadline: wait for the next event
         }
-        return Math.max(1, (next - System.nanoTime()) / 1_000_000 + 1);
+        return Math.max(1, (oldest.next().deadline - System.nanoTime()) / 1_000_000 + 1);
     }
 
     private void acceptAll() throws IOException {
-        SocketChannel ch;
-        while ((ch = server.accept()) != null) {
+        for (int i = 0; i < BACKLOG; i++) {
+            SocketChannel ch = server.accept();
+            if (ch == null) {
+                return;
+            }
             ch.configureBlocking(false);
-            if (connections.size() >= MAX_CONNECTIONS) {
-                answerAndClose(ch, ControlProtocol.error("too many connections (" + MAX_CONNECTIONS + "); try again"));
-                continue;
+            if (pending.size() >= MAX_PENDING) {
+                Connection oldest = pending.iterator().next();
+                answer(oldest, ControlProtocol.error("too many connections waiting for a request (" + MAX_PENDING
+                        + "); this one was the oldest and is closed; try again"));
+                close(oldest);
             }
             Connection c = new Connection(ch, System.nanoTime() + timeoutNanos);
-            connections.add(c);
+            pending.add(c);
             ch.register(selector, SelectionKey.OP_READ, c);
+            read(c); // a real client's request is usually there already: serve it now
         }
     }
 
+    /** One read per turn: a client that keeps writing cannot keep the thread from the others. */
     private void read(Connection c) {
-        while (true) {
-            readBuffer.clear();
-            int n;
-            try {
-                n = c.channel.read(readBuffer);
-            } catch (IOException e) {
-                n = -1; // reset by the peer: same as a close
+        readBuffer.clear();
+        int n;
+        try {
+            n = c.channel.read(readBuffer);
+        } catch (IOException e) {
+            n = -1; // reset by the peer: same as a close
+        }
+        if (n == 0) {
+            return;
+        }
+        if (n < 0) {
+            String line = c.holdId == null ? c.framer.finish() : null;
+            if (line != null) {
+                request(c, line); // a request without its final newline
+            } else {
+                close(c);
             }
-            if (n == 0) {
-                return;
-            }
-            if (n < 0) {
-                if (c.holdId == null && c.length > 0) {
-                    request(c, new String(c.line, 0, c.length, StandardCharsets.UTF_8)); // no final newline
-                } else {
-                    close(c);
-                }
-                return;
-            }
-            if (c.holdId != null) {
-                continue; // a holding client has nothing more to say; ignore whatever it sends
-            }
-            byte[] data = readBuffer.array();
-            for (int i = 0; i < n; i++) {
-                if (data[i] == '\n') {
-                    append(c, data, i);
-                    request(c, new String(c.line, 0, c.length, StandardCharsets.UTF_8));
-                    return;
-                }
-            }
-            if (c.length + n > ControlProtocol.MAX_LINE) {
+            return;
+        }
+        if (c.holdId != null) {
+            return; // a holding client has nothing more to say; ignore whatever it sends
+        }
+        switch (c.framer.feed(readBuffer.array(), 0, n)) {
+            case LINE -> request(c, c.framer.line());
+            case TOO_LONG -> {
                 answer(c, ControlProtocol.error("request longer than " + ControlProtocol.MAX_LINE
                         + " bytes; expected one line \"" + ControlProtocol.VERSION + " VERB [ARGS]\""));
                 close(c);
-                return;
             }
-            append(c, data, n);
+            case MORE -> {
+                // wait for the rest
+            }
         }
-    }
-
-    private static void append(Connection c, byte[] data, int n) {
-        if (c.length + n > c.line.length) {
-            c.line = java.util.Arrays.copyOf(c.line, Math.min(ControlProtocol.MAX_LINE,
-                    Math.max(c.line.length * 2, c.length + n)));
-        }
-        System.arraycopy(data, 0, c.line, c.length, n);
-        c.length += n;
     }
 
     private void request(Connection c, String line) {
-        c.line = null;
         ControlService.Reply reply = service.handle(line);
         boolean sent = answer(c, reply.line());
         if (reply.holdId() != null && sent) {
             c.holdId = reply.holdId(); // stays open; released at EOF
+            pending.remove(c);
+            holding.add(c);
             return;
         }
         if (reply.holdId() != null) {
@@ -239,27 +259,21 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private static void answerAndClose(SocketChannel ch, String line) {
-        write(ch, line);
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // gone already
-        }
-    }
-
     private void expire() {
         long now = System.nanoTime();
-        for (Connection c : connections.toArray(new Connection[0])) {
-            if (c.holdId == null && now - c.deadline >= 0) {
-                answer(c, ControlProtocol.error("no request within " + timeoutNanos / 1_000_000 + " ms"));
-                close(c);
+        while (!pending.isEmpty()) {
+            Connection c = pending.iterator().next(); // the oldest: the first deadline
+            if (now - c.deadline < 0) {
+                return;
             }
+            answer(c, ControlProtocol.error("no request within " + timeoutNanos / 1_000_000 + " ms"));
+            close(c);
         }
     }
 
     private void close(Connection c) {
-        connections.remove(c);
+        pending.remove(c);
+        holding.remove(c);
         try {
             c.channel.close();
         } catch (IOException ignored) {

@@ -1,6 +1,6 @@
 package io.idlewatch.agent.control;
 
-import io.idlewatch.agent.config.Durations;
+import io.idlewatch.contract.Durations;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.cpu.ClientCpu;
@@ -23,6 +23,15 @@ public final class ControlService {
             return new Reply(line, null);
         }
     }
+
+    /**
+     * Open holds ({@code inhibit}s running at once). Each is a connection, so a file
+     * descriptor of PID 1, and a line of every status answer; 32 concurrent inhibits is
+     * far beyond real use (one per long build or download), yet small enough that their
+     * lines keep a status answer short. One hold already keeps the workspace active, so
+     * refusing more never changes whether it stops.
+     */
+    public static final int MAX_HOLDS = 32;
 
     private final IdleTracker tracker;
     private final StateFile json;
@@ -71,7 +80,7 @@ public final class ControlService {
     }
 
     private Reply touch(ControlProtocol.Request r) {
-        String reason = r.arg("reason");
+        String reason = ControlProtocol.clip(r.arg("reason"));
         tracker.touch(reason == null || reason.isBlank() ? "idlewatch touch" : reason);
         return Reply.of(ControlProtocol.okMessage("idle time reset to 0s (timeout "
                 + StatusText.duration(tracker.timeout()) + ")"));
@@ -102,9 +111,13 @@ public final class ControlService {
         String id;
         String reason = r.arg("reason");
         String pid = r.arg("pid");
-        String what = (pid == null ? "" : "pid " + pid + ": ")
-                + (reason == null || reason.isBlank() ? String.valueOf(r.arg("command")) : reason);
+        String what = ControlProtocol.clip((pid == null ? "" : "pid " + pid + ": ")
+                + (reason == null || reason.isBlank() ? String.valueOf(r.arg("command")) : reason));
         synchronized (this) {
+            if (holds.size() >= MAX_HOLDS) {
+                return Reply.of(ControlProtocol.error("too many holds: " + MAX_HOLDS + " inhibit commands already"
+                        + " hold the workspace active; run this one after one of them ends"));
+            }
             id = "inhibit-" + nextHold++;
             holds.put(id, what);
         }

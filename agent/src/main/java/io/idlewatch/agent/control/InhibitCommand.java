@@ -60,9 +60,9 @@ final class InhibitCommand implements Callable<Integer> {
 
         // 2. The hold: held for as long as this connection is open.
         Map<String, String> request = new LinkedHashMap<>();
-        request.put("reason", reason);
+        request.put("reason", ControlProtocol.clip(reason)); // the agent keeps no more: never too long a request
         request.put("pid", Long.toString(ProcessHandle.current().pid()));
-        request.put("command", String.join(" ", command));
+        request.put("command", ControlProtocol.clip(String.join(" ", command)));
         try (ControlClient hold = ControlClient.connect(ctx.socketPaths());
              SignalChannel signals = SignalChannel.open()) {
             ControlCommands.Context.okPayload(hold.call(ControlProtocol.HOLD, request));

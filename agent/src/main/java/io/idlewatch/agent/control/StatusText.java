@@ -1,6 +1,6 @@
 package io.idlewatch.agent.control;
 
-import io.idlewatch.agent.config.Durations;
+import io.idlewatch.contract.Durations;
 import io.idlewatch.agent.idle.IdleTracker;
 
 import java.time.Duration;

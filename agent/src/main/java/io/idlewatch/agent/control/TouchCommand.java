@@ -26,7 +26,7 @@ final class TouchCommand implements Callable<Integer> {
             i += args.get(i).equals("--reason") ? 1 : 0;
         }
         Map<String, String> request = new LinkedHashMap<>();
-        request.put("reason", reason);
+        request.put("reason", ControlProtocol.clip(reason)); // the agent keeps no more
         ctx.out().println("idlewatch: " + ControlProtocol.text(ctx.call(ControlProtocol.TOUCH, request)));
         return ControlCommands.EXIT_OK;
     }

@@ -37,7 +37,7 @@ public final class IdleLoop {
      * Wires the loop for a real container.
      *
      * @param devRoot  usually /dev (terminals for the notice)
-     * @param stateDir usually {@link StateFile#DEFAULT_DIR}
+     * @param stateDir usually {@link StateFile#DEFAULT_DIR}; null for no state file
      * @param log      where the agent's one-line messages go (stderr)
      */
     public static IdleLoop create(AgentConfig config, List<ActivitySignal> signals, Clock clock, Path devRoot,
@@ -49,7 +49,7 @@ public final class IdleLoop {
                 tty = t;
             }
         }
-        return new IdleLoop(tracker, new TerminalNotifier(devRoot, tty), new StateFile(stateDir, config.workspace()),
+        return new IdleLoop(tracker, new TerminalNotifier(devRoot, tty), stateDir == null ? null : new StateFile(stateDir, config.workspace()),
                 log);
     }
 
@@ -67,8 +67,12 @@ public final class IdleLoop {
         return d;
     }
 
-    /** Rewrites the state file now (after markStopping/markStopped); failures are logged once. */
-    public void writeState() {
+    /**
+     * Rewrites the state file now (after markStopping/markStopped); failures are logged once.
+     * The one way the file is written: the snapshot is taken under the same lock as the write, so
+     * writes happen in snapshot order and an older snapshot can never overtake the final record.
+     */
+    public synchronized void writeState() {
         if (stateFile == null) {
             return;
         }
@@ -80,7 +84,8 @@ public final class IdleLoop {
             stateFileFailing = false;
         } catch (IOException | RuntimeException e) {
             if (!stateFileFailing) {
-                log.accept("idlewatch: writing " + stateFile.path() + " failed: " + e);
+                log.accept("idlewatch: writing " + stateFile.path() + " failed: " + e.getClass().getSimpleName()
+                        + ": " + e.getMessage());
             }
             stateFileFailing = true;
         }

@@ -1,7 +1,7 @@
 package io.idlewatch.agent.idle;
 
 import io.idlewatch.agent.config.AgentConfig;
-import io.idlewatch.agent.config.Durations;
+import io.idlewatch.contract.Durations;
 import io.idlewatch.agent.signal.ActivitySignal;
 
 import java.time.Duration;
@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The idle decision. Each {@link #poll()} samples every enabled signal; a
@@ -20,9 +21,29 @@ import java.util.function.Consumer;
  * last active sample (or {@link #touch}, or the start).
  *
  * <p>Thread-safe: the loop thread polls, a control-socket handler may touch,
- * hold or change the timeout.
+ * hold or change the timeout. Sensors are sampled outside the tracker's lock
+ * (through a {@link SensorRunner}, each on its own thread with a deadline in the
+ * agent), so {@code status}, {@code touch} and {@code timeout} never wait for a
+ * sensor; the lock is held only to apply the readings and decide.
  */
 public final class IdleTracker {
+
+    /** Takes one sample of a sensor; in the agent on the sensor's own thread with a deadline. */
+    public interface SensorRunner {
+        ActivitySignal.Reading sample(ActivitySignal signal, long monotonicNanos) throws Exception;
+    }
+
+    /** Samples on the calling thread: unit tests with a fake clock. */
+    public static final Function<ActivitySignal, SensorRunner> INLINE = s -> (signal, now) -> signal.sample(now);
+    /** Each sensor on a thread of its own, waited for at most {@link SensorThread#DEADLINE_MILLIS}. */
+    public static final Function<ActivitySignal, SensorRunner> THREADED = SensorThread::new;
+
+    /**
+     * A gap between two polls this much longer than the poll interval means the agent did not run:
+     * the container was frozen ({@code docker pause}) or the host suspended. Generous, so a slow
+     * sample (each sensor may take up to its deadline) or a busy host is not mistaken for one.
+     */
+    static final Duration FREEZE_SLACK = Duration.ofSeconds(15);
 
     /** What the loop should do after a poll. */
     public enum Decision {
@@ -48,8 +69,14 @@ public final class IdleTracker {
                                String detail, String lastFiredDetail) {
     }
 
-    /** Why and when the agent is stopping; reason is idle, lifetime, workload-exit or signal. */
-    public record StopInfo(String reason, long atEpochMillis, int exitCode, String detail) {
+    /**
+     * Why and when the agent is stopping; reason is idle, lifetime, workload-exit or signal.
+     * {@code frozenMillis}: the stop came right after the container was frozen that long, else -1.
+     */
+    public record StopInfo(String reason, long atEpochMillis, int exitCode, String detail, long frozenMillis) {
+        public StopInfo(String reason, long atEpochMillis, int exitCode, String detail) {
+            this(reason, atEpochMillis, exitCode, detail, -1);
+        }
     }
 
     /**
@@ -59,12 +86,13 @@ public final class IdleTracker {
     public record Status(String state, long nowEpochMillis, long startedEpochMillis, long idleMillis,
                          Duration timeout, Duration maxLifetime, long lifetimeLeftMillis,
                          long lastActivityEpochMillis, String lastActivitySignal, int holds,
-                         List<SignalStatus> signals, StopInfo stop) {
+                         List<SignalStatus> signals, StopInfo stop, Duration pollInterval) {
     }
 
     private static final class SignalState {
         final String name;
         final ActivitySignal signal;
+        final SensorRunner runner;
         long lastFiredNanos;
         long lastFiredWall = -1;
         String lastFiredDetail;
@@ -72,9 +100,10 @@ public final class IdleTracker {
         boolean degraded;
         String detail;
 
-        SignalState(String name, ActivitySignal signal) {
+        SignalState(String name, ActivitySignal signal, Function<ActivitySignal, SensorRunner> runners) {
             this.name = name;
             this.signal = signal;
+            this.runner = signal == null ? null : runners.apply(signal);
             this.detail = signal == null ? "disabled" : "not sampled yet";
         }
     }
@@ -88,6 +117,10 @@ public final class IdleTracker {
     private final Consumer<String> log;
     private final long startNanos;
     private final long startWall;
+    private final Duration pollInterval;
+    private long lastPollNanos = Long.MIN_VALUE;
+    private long frozenMillis = -1;
+    private long frozenEndNanos;
     private final Map<String, String> holds = new LinkedHashMap<>();
 
     private Duration timeout;
@@ -112,7 +145,18 @@ public final class IdleTracker {
      */
     public IdleTracker(List<ActivitySignal> signals, Clock clock, Duration timeout, Duration maxTimeout,
                        Duration maxLifetime, Duration warnBefore, int exitCode, Consumer<String> log) {
+        this(signals, clock, timeout, maxTimeout, maxLifetime, warnBefore, exitCode, log, null, INLINE);
+    }
+
+    /**
+     * @param pollInterval the loop's interval, for telling a freeze from a poll (null: not told)
+     * @param runners      how each sensor is sampled ({@link #INLINE} or {@link #THREADED})
+     */
+    public IdleTracker(List<ActivitySignal> signals, Clock clock, Duration timeout, Duration maxTimeout,
+                       Duration maxLifetime, Duration warnBefore, int exitCode, Consumer<String> log,
+                       Duration pollInterval, Function<ActivitySignal, SensorRunner> runners) {
         this.clock = clock;
+        this.pollInterval = pollInterval;
         this.timeout = timeout;
         this.maxTimeout = maxTimeout;
         this.maxLifetime = maxLifetime;
@@ -126,11 +170,11 @@ public final class IdleTracker {
                     match = s;
                 }
             }
-            states.add(new SignalState(name, match));
+            states.add(new SignalState(name, match, runners));
         }
         for (ActivitySignal s : signals) {
             if (!AgentConfig.SIGNAL_NAMES.contains(s.name())) {
-                states.add(new SignalState(s.name(), s));
+                states.add(new SignalState(s.name(), s, runners));
             }
         }
         this.startNanos = clock.nanoTime();
@@ -142,46 +186,90 @@ public final class IdleTracker {
     public static IdleTracker fromConfig(AgentConfig config, List<ActivitySignal> signals, Clock clock,
                                          Consumer<String> log) {
         return new IdleTracker(signals, clock, config.timeout(), config.maxTimeout(), config.maxLifetime(),
-                config.warnBefore(), config.exitCode(), log);
+                config.warnBefore(), config.exitCode(), log, config.pollInterval(), THREADED);
     }
 
-    /** Samples every signal and decides. After a stop decision, keeps returning it without sampling. */
-    public synchronized Decision poll() {
-        if (stopDecision != null) {
-            return stopDecision;
+    /** One sensor's outcome of a sample: a reading, or the reason it failed. */
+    private record Outcome(ActivitySignal.Reading reading, String failure) {
+    }
+
+    /**
+     * Samples every signal (outside the lock: a slow sensor holds up nobody but this thread) and
+     * decides. After a stop was decided or marked, keeps returning the stop without sampling.
+     */
+    public Decision poll() {
+        synchronized (this) {
+            if (stopDecision != null || !state.equals("running")) {
+                return stopDecision == null ? Decision.CONTINUE : stopDecision;
+            }
+        }
+        long sampledAt = clock.nanoTime();
+        Outcome[] outcomes = new Outcome[states.size()];
+        for (int i = 0; i < outcomes.length; i++) {
+            SignalState s = states.get(i);
+            if (s.signal != null) {
+                outcomes[i] = sample(s, sampledAt);
+            }
+        }
+        return decide(outcomes, sampledAt);
+    }
+
+    private static Outcome sample(SignalState s, long now) {
+        try {
+            ActivitySignal.Reading r = s.runner.sample(s.signal, now);
+            if (r == null) {
+                return new Outcome(null, "no reading");
+            }
+            return new Outcome(r, null);
+        } catch (Throwable t) { // an Error in a sensor (OutOfMemoryError included) degrades that sensor only
+            String why = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            return new Outcome(null, oneLine(why));
+        }
+    }
+
+    private static String oneLine(String s) {
+        String line = s.replace('\n', ' ').replace('\r', ' ');
+        return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+    }
+
+    private synchronized Decision decide(Outcome[] outcomes, long sampledAt) {
+        if (stopDecision != null || !state.equals("running")) {
+            return stopDecision == null ? Decision.CONTINUE : stopDecision;
         }
         long now = clock.nanoTime();
         long wall = clock.epochMillis();
+        noteFreeze(sampledAt);
         boolean active = false;
         long activeAt = Long.MIN_VALUE; // the latest moment of activity this poll found
-        for (SignalState s : states) {
+        for (int i = 0; i < outcomes.length; i++) {
+            SignalState s = states.get(i);
             if (s.signal == null) {
                 continue;
             }
             s.fired = false;
-            try {
-                ActivitySignal.Reading r = s.signal.sample(now);
+            Outcome o = outcomes[i];
+            if (o.failure() == null) {
+                ActivitySignal.Reading r = o.reading();
                 if (s.degraded) {
                     log.accept("idlewatch: signal " + s.name + " recovered: " + r.detail());
                 }
                 s.degraded = false;
                 s.detail = r.detail();
                 if (r.fired()) {
-                    long at = r.atNanos() < 0 ? now : Math.min(now, r.atNanos());
+                    long at = r.atNanos() < 0 ? sampledAt : Math.min(sampledAt, r.atNanos());
                     s.fired = true;
                     s.lastFiredNanos = at;
                     s.lastFiredWall = wall - (now - at) / 1_000_000;
                     s.lastFiredDetail = r.detail();
                     activeAt = Math.max(activeAt, at);
                 }
-            } catch (Throwable t) {
-                String why = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            } else {
                 if (!s.degraded) {
-                    log.accept("idlewatch: signal " + s.name + " degraded (counts as activity): " + why);
+                    log.accept("idlewatch: signal " + s.name + " degraded (counts as activity): " + o.failure());
                 }
                 s.degraded = true;
-                s.detail = "degraded: " + why;
-                activeAt = now;
+                s.detail = "degraded: " + o.failure();
+                activeAt = Math.max(activeAt, sampledAt);
             }
             if (s.fired || s.degraded) {
                 if (!active) {
@@ -195,7 +283,7 @@ public final class IdleTracker {
                 lastActivitySignal = "inhibit";
             }
             active = true;
-            activeAt = now;
+            activeAt = Math.max(activeAt, sampledAt);
         }
         if (active && activeAt > lastActivityNanos) {
             lastActivityNanos = activeAt;
@@ -203,7 +291,7 @@ public final class IdleTracker {
             warned = false;
         }
         long idle = now - lastActivityNanos;
-        if (maxLifetime != null && now - startNanos >= maxLifetime.toNanos()) {
+        if (lifetimeReached(now)) {
             return stopping(Decision.STOP_LIFETIME, now, wall);
         }
         if (timeout != null && idle >= timeout.toNanos()) {
@@ -217,16 +305,67 @@ public final class IdleTracker {
         return Decision.CONTINUE;
     }
 
+    /** A poll that comes far later than the interval: the agent did not run (a freeze); remember how long. */
+    private void noteFreeze(long sampledAt) {
+        if (pollInterval != null && lastPollNanos != Long.MIN_VALUE) {
+            long gap = sampledAt - lastPollNanos;
+            long expected = pollInterval.toNanos() + FREEZE_SLACK.toNanos();
+            if (gap > expected) {
+                frozenMillis = (gap - pollInterval.toNanos()) / 1_000_000;
+                frozenEndNanos = sampledAt;
+                log.accept("idlewatch: the agent did not run for " + Durations.formatSeconds(frozenMillis)
+                        + " (the container was frozen, e.g. docker pause, or the host was suspended)");
+            }
+        }
+        lastPollNanos = sampledAt;
+    }
+
+    private boolean lifetimeReached(long now) {
+        return maxLifetime != null && now - startNanos >= maxLifetime.toNanos();
+    }
+
+    /**
+     * The lifetime cap, checked by the supervisor on its own clock: neither a dead nor a stuck
+     * idle loop can keep a capped workspace running. Marks the stop (reason lifetime) and returns
+     * it, or null when the cap is not reached or a stop is already under way.
+     */
+    public synchronized StopInfo stopIfLifetimeReached() {
+        long now = clock.nanoTime();
+        if (stop != null || !lifetimeReached(now)) {
+            return null;
+        }
+        stopping(Decision.STOP_LIFETIME, now, clock.epochMillis());
+        return stop;
+    }
+
+    /** When the lifetime cap falls due on the tracker's monotonic clock, or -1 for no cap. */
+    public long lifetimeDeadlineNanos() {
+        return maxLifetime == null ? -1 : startNanos + maxLifetime.toNanos();
+    }
+
     private Decision stopping(Decision d, long now, long wall) {
         stopDecision = d;
         state = "stopping";
         String line = reasonText(d, now);
-        stop = new StopInfo(d == Decision.STOP_IDLE ? "idle" : "lifetime", wall, exitCode, line);
+        long frozen = frozenBefore(now);
+        if (frozen >= 0) {
+            line += "; the container had been frozen for " + Durations.formatSeconds(frozen) + " just before";
+        }
+        stop = new StopInfo(d == Decision.STOP_IDLE ? "idle" : "lifetime", wall, exitCode, line, frozen);
         return d;
+    }
+
+    /** The freeze this stop follows (detected within the last two polls), else -1. */
+    private long frozenBefore(long now) {
+        if (frozenMillis < 0 || pollInterval == null) {
+            return -1;
+        }
+        return now - frozenEndNanos <= 2 * pollInterval.toNanos() + FREEZE_SLACK.toNanos() ? frozenMillis : -1;
     }
 
     /** Counts as activity now ({@code idlewatch touch}). */
     public synchronized void touch(String reason) {
+        reason = clean(reason);
         long now = clock.nanoTime();
         lastActivityNanos = now;
         lastActivityWall = clock.epochMillis();
@@ -238,7 +377,7 @@ public final class IdleTracker {
 
     /** Keeps the workspace active until {@link #release} ({@code idlewatch inhibit}). */
     public synchronized void hold(String id, String reason) {
-        holds.put(id, reason == null ? "" : reason);
+        holds.put(id, reason == null ? "" : clean(reason));
         touchQuietly();
     }
 
@@ -266,6 +405,10 @@ public final class IdleTracker {
         if (t != null && t.isNegative()) {
             throw new IllegalArgumentException("timeout " + Durations.format(t) + " is negative; "
                     + Durations.EXAMPLE);
+        }
+        if (t != null && t.compareTo(Durations.MAX) > 0) {
+            throw new IllegalArgumentException("timeout " + Durations.format(t) + " is above the maximum "
+                    + Durations.MAX_TEXT + "; " + Durations.EXAMPLE);
         }
         if (maxTimeout != null && (t == null || t.compareTo(maxTimeout) > 0)) {
             throw new IllegalArgumentException("cannot set the timeout to " + (t == null ? "off" : Durations.format(t))
@@ -307,7 +450,20 @@ public final class IdleTracker {
         if (stop == null) {
             stop = new StopInfo(reason, clock.epochMillis(), exitCode, detail);
         }
-        state = "stopping";
+        if (!state.equals("stopped")) {
+            state = "stopping";
+        }
+    }
+
+    /**
+     * Records the exit code the agent ends with, once known (a {@code docker stop} whose workload
+     * ignored the TERM ends with the KILL's code, not the one guessed when the TERM came).
+     */
+    public synchronized void markExitCode(int code, String detail) {
+        if (stop != null && (stop.exitCode() != code || detail != null)) {
+            stop = new StopInfo(stop.reason(), stop.atEpochMillis(), code,
+                    detail == null ? stop.detail() : detail, stop.frozenMillis());
+        }
     }
 
     /** The agent is about to exit. */
@@ -369,6 +525,22 @@ public final class IdleTracker {
         }
     }
 
+    /** A client's reason text as the log and status show it: one line, no control characters, bounded. */
+    static String clean(String reason) {
+        if (reason == null) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder(Math.min(reason.length(), MAX_REASON));
+        for (int i = 0; i < reason.length() && b.length() < MAX_REASON; i++) {
+            char c = reason.charAt(i);
+            b.append(c < 0x20 || (c >= 0x7f && c < 0xa0) ? ' ' : c);
+        }
+        return reason.length() > MAX_REASON ? b.append("...").toString() : b.toString();
+    }
+
+    /** A reason longer than this is cut: it is shown on one status line and in the stop line. */
+    static final int MAX_REASON = 200;
+
     private static String ago(long nanos) {
         return Durations.formatSeconds(nanos / 1_000_000) + " ago";
     }
@@ -403,6 +575,7 @@ public final class IdleTracker {
         }
         long left = maxLifetime == null ? -1 : Math.max(0, (maxLifetime.toNanos() - (now - startNanos)) / 1_000_000);
         return new Status(state, wall, startWall, (now - lastActivityNanos) / 1_000_000, timeout, maxLifetime, left,
-                lastActivityWall, lastActivitySignal, holds.size(), Collections.unmodifiableList(list), stop);
+                lastActivityWall, lastActivitySignal, holds.size(), Collections.unmodifiableList(list), stop,
+                pollInterval);
     }
 }

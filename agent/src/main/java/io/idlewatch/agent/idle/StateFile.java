@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 
 /**
@@ -16,11 +17,18 @@ import java.time.Instant;
  *
  * <pre>
  * {"version":1,"workspace":"NAME"|null,"state":"running"|"stopping"|"stopped",
- *  "updated":ISO,"started":ISO,"idle_ms":N,"timeout_ms":N|null,"max_lifetime_ms":N|null,
+ *  "updated":ISO,"started":ISO,"poll_interval_ms":N|null,"idle_ms":N,"timeout_ms":N|null,"max_lifetime_ms":N|null,
  *  "lifetime_left_ms":N|null,"last_activity":ISO|null,"last_activity_signal":NAME|null,
  *  "signals":{"cpu":{"enabled":B,"last_fired":ISO|null,"last_fired_detail":S|null,"degraded":B,"detail":S},…},
- *  "stop":null|{"reason":"idle"|"lifetime"|"workload-exit"|"signal","at":ISO,"exit_code":N,"detail":S}}
+ *  "stop":null|{"reason":"idle"|"lifetime"|"workload-exit"|"signal","at":ISO,"exit_code":N,"detail":S,
+ *          "frozen_ms":N|null}}
  * </pre>
+ *
+ * {@code poll_interval_ms} lets the host tell a live record from a stale one; {@code frozen_ms}
+ * says the stop came right after the container was frozen ({@code docker pause}) that long.
+ *
+ * <p>The directory may be writable by the workspace's user (a non-root agent shares its user), so
+ * the temp file is created afresh ({@code O_EXCL}: never through a planted link) and renamed over.
  */
 public final class StateFile {
     public static final Path DEFAULT_DIR = Path.of("/run/idlewatch");
@@ -47,7 +55,9 @@ public final class StateFile {
     public void write(IdleTracker.Status status) throws IOException {
         String text = render(status, workspace);
         Files.createDirectories(file.getParent());
-        Files.write(temp, text.getBytes(StandardCharsets.UTF_8));
+        Files.deleteIfExists(temp); // a link or a leftover, never followed
+        Files.write(temp, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE);
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
@@ -68,6 +78,8 @@ public final class StateFile {
         time(b, s.nowEpochMillis());
         b.append(",\"started\":");
         time(b, s.startedEpochMillis());
+        b.append(",\"poll_interval_ms\":")
+                .append(s.pollInterval() == null ? "null" : Long.toString(s.pollInterval().toMillis()));
         b.append(",\"idle_ms\":").append(s.idleMillis());
         b.append(",\"timeout_ms\":").append(s.timeout() == null ? "null" : Long.toString(s.timeout().toMillis()));
         b.append(",\"max_lifetime_ms\":")
@@ -106,6 +118,7 @@ public final class StateFile {
             b.append(",\"exit_code\":").append(stop.exitCode());
             b.append(",\"detail\":");
             string(b, stop.detail());
+            b.append(",\"frozen_ms\":").append(stop.frozenMillis() < 0 ? "null" : Long.toString(stop.frozenMillis()));
             b.append('}');
         }
         b.append("}\n");

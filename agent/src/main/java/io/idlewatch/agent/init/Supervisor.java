@@ -22,7 +22,45 @@ public final class Supervisor {
     public record Outcome(int exitCode, StopRequest stoppedBy, int workloadStatus, int forwardedSignal) {
     }
 
+    /**
+     * What the supervisor tells (and asks) the rest of the agent from its own thread. Nothing here
+     * may depend on the idle thread being alive or quick: it is how the init duties and the
+     * lifetime cap keep working when it is not.
+     */
+    public interface Events {
+        /** Once per turn of the loop (at least every second): retry what could not start. */
+        void tick();
+
+        /** The lifetime cap, checked on the supervisor's own clock: a stop request when due, else null. */
+        StopRequest dueStop();
+
+        /**
+         * A stop the supervisor did not request is under way (reason {@code signal} or
+         * {@code workload-exit}); called before any process is signalled, so the record is written
+         * even when the engine's SIGKILL ends the agent mid-way.
+         */
+        void stopping(String reason, int exitCode, String detail);
+    }
+
+    /** For tests and callers that need none of it. */
+    public static final Events NO_EVENTS = new Events() {
+        @Override
+        public void tick() {
+        }
+
+        @Override
+        public StopRequest dueStop() {
+            return null;
+        }
+
+        @Override
+        public void stopping(String reason, int exitCode, String detail) {
+        }
+    };
+
     private static final int TICK_MILLIS = 1000;
+    /** After docker stop's grace is spent on the workload, survivors still get this long to exit. */
+    private static final long MIN_SURVIVOR_GRACE_MILLIS = 500;
 
     private final SignalChannel signals;
     private final boolean pid1;
@@ -39,11 +77,23 @@ public final class Supervisor {
     private boolean childless;
     /** The last signal passed on to the workload, 0 for none: tells "docker stop" from a workload that just ended. */
     private int lastForwarded;
+    /**
+     * Set when a SIGTERM came from outside ({@code docker stop}): by then the workload and every
+     * survivor must be gone, so that the whole sequence and the final record fit in the engine's
+     * stop timeout. 0 when no TERM came.
+     */
+    private long termDeadlineNanos;
+    private boolean termDeadlineSet;
+    private Events events = NO_EVENTS;
 
     public Supervisor(SignalChannel signals, long graceMillis) {
         this.signals = signals;
         this.pid1 = LibC.getpid() == 1;
         this.graceMillis = graceMillis;
+    }
+
+    public void setEvents(Events events) {
+        this.events = events;
     }
 
     /** Not PID 1 (docker run --init, a shell): orphans must still come to us. */
@@ -67,20 +117,67 @@ public final class Supervisor {
         }
     }
 
-    /** Forwards and reaps until the workload ends or a stop is requested; then cleans up. */
+    /**
+     * Forwards and reaps until the workload ends or a stop is requested (by the idle thread, or by
+     * the lifetime cap checked here); then cleans up.
+     */
     public Outcome run() {
         while (workloadStatus < 0) {
             forward(signals.await(TICK_MILLIS));
             reap();
+            tick();
             StopRequest request = stopRequest.get();
+            if (request == null && workloadStatus < 0) {
+                StopRequest due = dueStop();
+                if (due != null) {
+                    stopRequest.compareAndSet(null, due);
+                    request = stopRequest.get();
+                }
+            }
             if (request != null && workloadStatus < 0) {
                 stopWorkload(request);
                 terminateSurvivors();
                 return new Outcome(request.exitCode(), request, workloadStatus, lastForwarded);
             }
+            if (termDeadlineSet && workloadStatus < 0 && System.nanoTime() - termDeadlineNanos >= 0) {
+                Log.info("workload still running " + graceMillis + " ms after SIGTERM, sending SIGKILL");
+                signalGroup(Signals.SIGKILL);
+                waitFor(() -> workloadStatus >= 0, 2000);
+            }
+        }
+        int code = exitCodeOf(workloadStatus);
+        if (lastForwarded > 0) {
+            events.stopping("signal", code, "the container got " + Signals.name(lastForwarded)
+                    + "; the workload " + describeEnd(workloadStatus));
+        } else {
+            events.stopping("workload-exit", code, "the workload " + describeEnd(workloadStatus));
         }
         terminateSurvivors();
-        return new Outcome(exitCodeOf(workloadStatus), null, workloadStatus, lastForwarded);
+        return new Outcome(code, null, workloadStatus, lastForwarded);
+    }
+
+    /** A hook must never take the init duties down with it. */
+    private void tick() {
+        try {
+            events.tick();
+        } catch (Throwable t) {
+            Log.info("supervisor tick failed: " + t);
+        }
+    }
+
+    private StopRequest dueStop() {
+        try {
+            return events.dueStop();
+        } catch (Throwable t) {
+            Log.info("lifetime check failed: " + t);
+            return null;
+        }
+    }
+
+    private static String describeEnd(int waitStatus) {
+        int termsig = waitStatus & 0x7f;
+        return termsig == 0 ? "exited with " + ((waitStatus >> 8) & 0xff)
+                : "was killed by " + Signals.name(termsig) + " (" + (128 + termsig) + ")";
     }
 
     /** The shell's convention: the exit code, or 128 + the signal that killed it. */
@@ -97,6 +194,17 @@ public final class Supervisor {
             Log.debug("forwarding " + Signals.name(sig) + " to process group " + workloadPid);
             if (sig != Signals.SIGWINCH && sig != Signals.SIGCONT && sig != Signals.SIGURG) {
                 lastForwarded = sig;
+            }
+            if (sig == Signals.SIGTERM && !termDeadlineSet && stopRequest.get() == null && workloadStatus < 0) {
+                // docker stop: say so where the host reads it before anything is signalled, then give
+                // the workload and the survivors one grace between them, inside the engine's timeout.
+                termDeadlineSet = true;
+                termDeadlineNanos = System.nanoTime() + graceMillis * 1_000_000L;
+                try {
+                    events.stopping("signal", 128 + Signals.SIGTERM, "the container got SIGTERM");
+                } catch (Throwable t) {
+                    Log.info("recording the stop failed: " + t);
+                }
             }
             if (LibC.kill(-workloadPid, sig) != 0 && LibC.errno() != LibC.ESRCH) {
                 Log.info(LibC.failed("kill(" + Signals.name(sig) + ")", LibC.errno()));
@@ -165,8 +273,12 @@ public final class Supervisor {
         }
         Log.debug("terminating surviving processes");
         signalSurvivors(Signals.SIGTERM);
-        if (!waitFor(() -> childless, graceMillis)) {
-            Log.info("processes still running after " + graceMillis + " ms, sending SIGKILL");
+        long grace = graceMillis;
+        if (termDeadlineSet) { // what is left of the grace since docker stop's TERM, and a moment
+            grace = Math.max(MIN_SURVIVOR_GRACE_MILLIS, (termDeadlineNanos - System.nanoTime()) / 1_000_000L);
+        }
+        if (!waitFor(() -> childless, grace)) {
+            Log.info("processes still running after " + grace + " ms, sending SIGKILL");
             signalSurvivors(Signals.SIGKILL);
             waitFor(() -> childless, 2000);
         }

@@ -49,7 +49,7 @@ class AgentConfigTest {
         assertEquals(Duration.ofSeconds(5), c.pollInterval());
         assertEquals(Duration.ofMinutes(5), c.warnBefore());
         assertEquals(List.of(), c.preStop());
-        assertEquals(Duration.ofSeconds(10), c.stopGrace());
+        assertEquals(Duration.ofSeconds(8), c.stopGrace(), "fits in docker stop's 10 s");
         assertEquals(0, c.exitCode());
         assertNull(c.configFile());
         assertNull(c.workspace());
@@ -57,7 +57,7 @@ class AgentConfigTest {
         assertNull(c.opencodePassword());
         assertEquals("idlewatch: config: timeout=off max_lifetime=off max_timeout=off"
                 + " signals=cpu,exec,tty,http,opencode cpu_threshold=10% http_ports=4096 http_loopback=false"
-                + " poll_interval=5s warn_before=5m pre_stop=none stop_grace=10s exit_code=0 config=none", c.describe());
+                + " poll_interval=5s warn_before=5m pre_stop=none stop_grace=8s exit_code=0 config=none", c.describe());
     }
 
     @Test
@@ -111,7 +111,7 @@ class AgentConfigTest {
         "IDLEWATCH_POLL_INTERVAL | 0     | IDLEWATCH_POLL_INTERVAL=\"0\": below the minimum 100ms; use a duration of at least 100ms like 5s",
         "IDLEWATCH_WARN_BEFORE   | 5 min | IDLEWATCH_WARN_BEFORE=\"5 min\": unexpected ' '; use a duration like 5m, or 0 for no notice",
         "IDLEWATCH_PRE_STOP      | `save \"half` | IDLEWATCH_PRE_STOP=\"save \\\"half\": unbalanced \" quote; use a command like \"/usr/local/bin/save-work --quiet\"",
-        "IDLEWATCH_STOP_GRACE    | 10s5  | IDLEWATCH_STOP_GRACE=\"10s5\": missing unit after 5; use a duration like 10s",
+        "IDLEWATCH_STOP_GRACE    | 10s5  | IDLEWATCH_STOP_GRACE=\"10s5\": missing unit after 5; use a duration like 8s",
         "IDLEWATCH_EXIT_CODE     | 256   | IDLEWATCH_EXIT_CODE=\"256\": outside 0-255; use a number from 0 to 255 like 0",
         "IDLEWATCH_EXIT_CODE     | -1    | IDLEWATCH_EXIT_CODE=\"-1\": negative exit code; use a number from 0 to 255 like 0",
         "IDLEWATCH_CONFIG        | /nonexistent/agent.toml | IDLEWATCH_CONFIG=\"/nonexistent/agent.toml\": no such file; use the path of a TOML file like /etc/idlewatch/agent.toml",

@@ -77,4 +77,23 @@ class ControlProtocolTest {
         assertEquals(List.of(Path.of("/run/idlewatch/agent.sock"), Path.of("/tmp/idlewatch/agent.sock")),
                 ControlProtocol.socketPaths(List.of(Path.of("/run/idlewatch"), Path.of("/tmp/idlewatch"))));
     }
+
+    /** Free text is cut where it enters, without splitting a character, and escape sequences are defused. */
+    @Test
+    void clipCutsAndDefusesFreeText() {
+        assertEquals(null, ControlProtocol.clip(null));
+        assertEquals("npm ci", ControlProtocol.clip("npm ci"));
+        assertEquals("?]0;owned??[2J two?lines", ControlProtocol.clip("\u001b]0;owned\u0007\u001b[2J two\nlines"));
+        String cut = ControlProtocol.clip("x".repeat(196) + "\uD83D\uDE00" + "y".repeat(100));
+        assertEquals("x".repeat(196) + "...", cut);
+        assertEquals(ControlProtocol.MAX_TEXT, ControlProtocol.clip("z".repeat(100_000)).length());
+    }
+
+    @Test
+    void badPercentEscapeIsRefusedOnOneLine() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ControlProtocol.parseRequest("idlewatch/1 touch reason=%\n1"));
+        assertEquals("bad %-escape in \"reason=%?1\"; arguments are URL-encoded, e.g. reason=build%20step",
+                e.getMessage());
+    }
 }

@@ -51,7 +51,7 @@ class ControlServerTest {
     };
     private final List<String> log = new ArrayList<>();
     private IdleTracker tracker;
-    private final ClientCpu clientCpu = new ClientCpu();
+    private final ClientCpu clientCpu = new ClientCpu(nanos::get);
     private ControlServer server;
 
     @BeforeEach
@@ -207,6 +207,7 @@ class ControlServerTest {
         assertTrue(reported > 0, "this test JVM has used some CPU: " + reported);
 
         for (String arg : new String[] {"cpu_ms=250", "cpu_ms=abc", "cpu_ms=-5", "cpu_ms=99999999999", "cpu_ms="}) {
+            advance(Duration.ofMinutes(1)); // a full budget for each (see ClientCpuTest)
             try (SocketChannel c = connect()) {
                 send(c, "idlewatch/1 status format=json&" + arg + "\n");
                 assertTrue(readLine(c).startsWith("ok {"), arg);
@@ -233,6 +234,201 @@ class ControlServerTest {
         server = ControlServer.bind(dir.resolve("agent.sock"), new ControlService(tracker, new StateFile(dir, null), clientCpu), log::add, TIMEOUT_MILLIS);
         server.start();
         assertEquals(0, client("status"));
+    }
+
+    // ---- attacks on the socket (a workspace user may be hostile) ----
+
+    /** 2 MB in many small writes, newline at the very end: one refusal line, closed, others served. */
+    @Test
+    void attackHugeRequestSplitOverManyWritesIsRefusedOnceAndClosed() throws Exception {
+        try (SocketChannel c = connect()) {
+            byte[] chunk = new byte[4096];
+            java.util.Arrays.fill(chunk, (byte) 'x');
+            boolean cut = false;
+            for (int i = 0; i < 2 * 1024 * 1024 / chunk.length && !cut; i++) {
+                cut = !sendOrCut(c, chunk);
+            }
+            sendOrCut(c, new byte[] {'\n'});
+            assertEquals(TOO_LONG, readLine(c));
+            assertClosed(c);
+        }
+        assertEquals(0, client("status"));
+    }
+
+    /** The newline comes in the very read that passes the limit (it threw ArrayIndexOutOfBounds). */
+    @Test
+    void attackNewlineInTheReadThatCrossesTheLimit() throws Exception {
+        int max = ControlProtocol.MAX_LINE;
+        for (int[] split : new int[][] {{max - 100, 200}, {max, 1}, {max - 8000, 8100}}) {
+            int before = split[0];
+            try (SocketChannel c = connect()) {
+                byte[] first = new byte[before];
+                java.util.Arrays.fill(first, (byte) 'x');
+                sendOrCut(c, first);
+                Thread.sleep(100); // the server reads what is there: the rest arrives in a later read
+                byte[] rest = new byte[split[1] + 1];
+                java.util.Arrays.fill(rest, (byte) 'x');
+                rest[split[1]] = '\n';
+                sendOrCut(c, rest);
+                assertEquals(TOO_LONG, readLine(c), "first " + before + " bytes");
+                assertClosed(c);
+            }
+        }
+        assertTrue(log.stream().noneMatch(l -> l.contains("Exception")), log.toString());
+        assertEquals(0, client("status"));
+    }
+
+    /** Exactly the limit, newline after it, in two reads: still a request (refused as garbage, not as too long). */
+    @Test
+    void requestOfExactlyTheLimitIsStillRead() throws Exception {
+        try (SocketChannel c = connect()) {
+            byte[] first = new byte[ControlProtocol.MAX_LINE - 10];
+            java.util.Arrays.fill(first, (byte) 'x');
+            sendOrCut(c, first);
+            Thread.sleep(100);
+            sendOrCut(c, "xxxxxxxxxx\n".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(readLine(c).startsWith("error not a idlewatch/1 request"));
+        }
+    }
+
+    /** Slowloris: 200 connections that never send a byte do not lock out a status client. */
+    @Test
+    void attackManySilentConnectionsDoNotLockOthersOut() throws Exception {
+        restart(60_000); // the silent ones would otherwise just time out
+        List<SocketChannel> silent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 200; i++) {
+                silent.add(connect());
+            }
+            long start = System.nanoTime();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            assertEquals(0, client(new ByteArrayOutputStream(), err, "status"), err.toString(StandardCharsets.UTF_8));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis < 2000, millis + " ms");
+            // the oldest silent ones were pushed out, each told why
+            assertTrue(readLine(silent.get(0)).startsWith("error too many connections"), "told why");
+            assertClosed(silent.get(0));
+        } finally {
+            for (SocketChannel c : silent) {
+                c.close();
+            }
+        }
+    }
+
+    /** Holds have their own limit; past it a clear refusal, the others stay; closing one frees a place. */
+    @Test
+    void attackHoldsPastTheLimitAreRefusedAndTheOthersStay() throws Exception {
+        restart(60_000);
+        List<SocketChannel> holds = new ArrayList<>();
+        List<SocketChannel> silent = new ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_HOLDS; i++) {
+                holds.add(hold("build " + i));
+            }
+            eventually(() -> tracker.status().holds() == MAX_HOLDS);
+            try (SocketChannel extra = connect()) {
+                send(extra, ControlProtocol.request("hold", Map.of("reason", "one too many")));
+                assertEquals("error too many holds: " + MAX_HOLDS + " inhibit commands already hold the workspace"
+                        + " active; run this one after one of them ends", readLine(extra));
+                assertClosed(extra);
+            }
+            assertEquals(MAX_HOLDS, tracker.status().holds(), "existing holds stay");
+
+            // holds do not use up the places of requests: a full table of silent ones, and status still works
+            for (int i = 0; i < 100; i++) {
+                silent.add(connect());
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            assertEquals(0, client(out, new ByteArrayOutputStream(), "status"));
+            assertTrue(out.toString(StandardCharsets.UTF_8).contains("holds: " + MAX_HOLDS), out.toString());
+
+            holds.remove(0).close();
+            eventually(() -> tracker.status().holds() == MAX_HOLDS - 1);
+            holds.add(hold("after one ended"));
+            eventually(() -> tracker.status().holds() == MAX_HOLDS);
+        } finally {
+            for (SocketChannel c : holds) {
+                c.close();
+            }
+            for (SocketChannel c : silent) {
+                c.close();
+            }
+        }
+        eventually(() -> tracker.status().holds() == 0);
+    }
+
+    /** Long hold texts are cut where they enter: 32 of them still fit a status answer the client reads. */
+    @Test
+    void attackLongHoldTextsStillLeaveStatusReadable() throws Exception {
+        restart(60_000);
+        String longText = "y".repeat(30_000);
+        List<SocketChannel> holds = new ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_HOLDS; i++) {
+                try {
+                    SocketChannel c = connect();
+                    holds.add(c);
+                    send(c, ControlProtocol.request("hold", Map.of("reason", longText, "command", longText)));
+                    assertTrue(readLine(c).startsWith("ok \"holding inhibit-"));
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            assertEquals(0, client(out, err, "status"), err.toString(StandardCharsets.UTF_8));
+            assertTrue(out.size() < 16 * 1024, out.size() + " bytes");
+            assertEquals(0, client(out, err, "touch", "--reason", longText));
+            assertTrue(tracker.status().toString().length() < 16 * 1024);
+        } finally {
+            for (SocketChannel c : holds) {
+                c.close();
+            }
+        }
+    }
+
+    private static final int MAX_HOLDS = ControlService.MAX_HOLDS;
+    private static final String TOO_LONG = "error request longer than 65536 bytes; expected one line \"idlewatch/1 VERB [ARGS]\"";
+
+    private void restart(long timeoutMillis) throws IOException {
+        server.close();
+        server = ControlServer.bind(dir.resolve("agent.sock"),
+                new ControlService(tracker, new StateFile(dir, "ws"), clientCpu), log::add, timeoutMillis);
+        server.start();
+    }
+
+    private SocketChannel hold(String reason) throws IOException {
+        SocketChannel c = connect();
+        send(c, ControlProtocol.request("hold", Map.of("reason", reason)));
+        String answer = readLine(c);
+        assertTrue(answer.startsWith("ok \"holding inhibit-"), answer);
+        return c;
+    }
+
+    /** Writes all of it, or false when the server has closed on us. */
+    private static boolean sendOrCut(SocketChannel c, byte[] bytes) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        try {
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The server closed the connection: end of stream (or reset) after its one line. */
+    private static void assertClosed(SocketChannel c) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(16);
+        int n;
+        try {
+            c.configureBlocking(true);
+            n = c.read(b);
+        } catch (IOException e) {
+            n = -1;
+        }
+        assertEquals(-1, n, "closed by the server");
     }
 
     private SocketChannel connect() throws IOException {

@@ -47,7 +47,7 @@ class IdleLoopTest {
         FakeClock clock = new FakeClock();
         TtySignal tty = new TtySignal(dev);
         AgentConfig config = AgentConfig.load(Map.of("IDLEWATCH_TIMEOUT", "30m", "IDLEWATCH_SIGNALS", "tty",
-                "IDLEWATCH_WORKSPACE", "demo"), tmp);
+                "IDLEWATCH_WORKSPACE", "demo", "IDLEWATCH_POLL_INTERVAL", "4m"), tmp);
         List<String> log = new ArrayList<>();
         IdleLoop loop = IdleLoop.create(config, List.of(tty), clock, dev, tmp.resolve("run"), log::add);
 

@@ -269,4 +269,78 @@ class IdleTrackerTest {
         assertEquals("\r\nidlewatch: this workspace has been idle for 25m and will stop in 5m (timeout 30m).\r\n"
                 + "idlewatch: type anything here, or run `idlewatch touch`, to keep it running.\r\n", t.warningText());
     }
+
+    /** The escape from the lifetime cap: a timeout beyond any clock's range is refused, the cap holds. */
+    @Test
+    void aTimeoutBeyondTheMaximumIsRefusedAndTheCapStillHolds() {
+        IdleTracker t = tracker(Duration.ofMinutes(30), null, Duration.ofSeconds(25), Duration.ZERO);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.setTimeout("200000d"));
+        assertEquals("timeout \"200000d\": too large: at most 3650d (about 10 years); "
+                + "use a duration like 30m, 1h30m or 90s, or off", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> t.setTimeout(Duration.ofDays(200_000)));
+        t.setTimeout("3650d"); // the maximum itself is fine, and safe in nanoseconds
+        assertEquals(Decision.CONTINUE, pollAfter(t, Duration.ofSeconds(20)));
+        assertEquals(Decision.STOP_LIFETIME, pollAfter(t, Duration.ofSeconds(5)));
+    }
+
+    /** The supervisor's own check: the cap needs no poll at all. */
+    @Test
+    void theLifetimeCapIsEnforcedWithoutAPoll() {
+        IdleTracker t = tracker(null, null, Duration.ofSeconds(25), Duration.ZERO);
+        clock.advance(Duration.ofSeconds(24));
+        assertNull(t.stopIfLifetimeReached());
+        clock.advance(Duration.ofSeconds(1));
+        IdleTracker.StopInfo stop = t.stopIfLifetimeReached();
+        assertEquals("lifetime", stop.reason());
+        assertEquals("stopping", t.status().state());
+        assertNull(t.stopIfLifetimeReached(), "once");
+        assertEquals(Decision.STOP_LIFETIME, t.poll());
+    }
+
+    @Test
+    void aStopMarkedFromOutsideIsNotOverwrittenByALaterPoll() {
+        IdleTracker t = tracker(Duration.ofMinutes(1), null, null, Duration.ZERO);
+        t.markStopping("signal", 143, "the container got SIGTERM");
+        assertEquals(Decision.CONTINUE, pollAfter(t, Duration.ofMinutes(2)));
+        assertEquals("signal", t.stopInfo().reason());
+        t.markExitCode(137, "the container got SIGTERM; the workload was killed by SIGKILL (137)");
+        t.markStopped();
+        t.markStopping("workload-exit", 0, "late");
+        assertEquals("stopped", t.status().state());
+        assertEquals(137, t.stopInfo().exitCode());
+    }
+
+    /** docker pause, then unpause: the stop that follows says the container was frozen, and how long. */
+    @Test
+    void aStopAfterAFreezeSaysSo() {
+        IdleTracker t = new IdleTracker(all, clock, Duration.ofMinutes(30), null, null, Duration.ZERO, 0, log::add,
+                Duration.ofSeconds(5), IdleTracker.INLINE);
+        pollAfter(t, Duration.ofSeconds(5));
+        assertEquals(Decision.STOP_IDLE, pollAfter(t, Duration.ofHours(1)));
+        IdleTracker.StopInfo stop = t.stopInfo();
+        assertEquals(3_600_000 - 5_000, stop.frozenMillis());
+        assertTrue(stop.detail().endsWith("; the container had been frozen for 59m55s just before"), stop.detail());
+        assertTrue(log.get(log.size() - 1).contains("did not run for 59m55s"), log.toString());
+    }
+
+    @Test
+    void aSlowPollIsNotAFreeze() {
+        IdleTracker t = new IdleTracker(all, clock, Duration.ofSeconds(30), null, null, Duration.ZERO, 0, log::add,
+                Duration.ofSeconds(5), IdleTracker.INLINE);
+        for (int i = 0; i < 5; i++) {
+            pollAfter(t, Duration.ofSeconds(7));
+        }
+        assertEquals(Decision.STOP_IDLE, pollAfter(t, Duration.ofSeconds(7)));
+        assertEquals(-1, t.stopInfo().frozenMillis());
+    }
+
+    @Test
+    void reasonsFromClientsAreOneBoundedLine() {
+        IdleTracker t = tracker(Duration.ofMinutes(1), null, null, Duration.ZERO);
+        t.touch("a\u001b]52;c;aGk=\u0007b\nc" + "x".repeat(500));
+        pollAfter(t, Duration.ofMinutes(2));
+        String line = t.stopLine();
+        assertFalse(line.chars().anyMatch(c -> c < 0x20), line);
+        assertTrue(line.length() < 600, line);
+    }
 }

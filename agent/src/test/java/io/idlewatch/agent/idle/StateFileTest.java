@@ -30,7 +30,7 @@ class StateFileTest {
         StateFile file = new StateFile(dir.resolve("run/idlewatch"), null);
         file.write(t.status());
         assertEquals("{\"version\":1,\"workspace\":null,\"state\":\"running\",\"updated\":\"2026-11-22T07:03:03Z\","
-                + "\"started\":\"2026-11-22T07:00:00Z\",\"idle_ms\":123000,\"timeout_ms\":1800000,"
+                + "\"started\":\"2026-11-22T07:00:00Z\",\"poll_interval_ms\":null,\"idle_ms\":123000,\"timeout_ms\":1800000,"
                 + "\"max_lifetime_ms\":null,\"lifetime_left_ms\":null,\"last_activity\":\"2026-11-22T07:01:00Z\","
                 + "\"last_activity_signal\":\"http\",\"signals\":{"
                 + "\"cpu\":{\"enabled\":true,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"cpu quiet\"},"
@@ -56,18 +56,18 @@ class StateFileTest {
         t.markStopped();
         String json = new StateFile(dir, "ws \"one\"").render(t.status());
         assertEquals("{\"version\":1,\"workspace\":\"ws \\\"one\\\"\",\"state\":\"stopped\","
-                + "\"updated\":\"2026-11-22T08:00:00Z\",\"started\":\"2026-11-22T07:00:00Z\",\"idle_ms\":0,"
+                + "\"updated\":\"2026-11-22T08:00:00Z\",\"started\":\"2026-11-22T07:00:00Z\",\"poll_interval_ms\":null,\"idle_ms\":0,"
                 + "\"timeout_ms\":null,\"max_lifetime_ms\":3600000,\"lifetime_left_ms\":0,"
                 + "\"last_activity\":\"2026-11-22T08:00:00Z\",\"last_activity_signal\":\"tty\",\"signals\":{"
                 + "\"cpu\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"},"
                 + "\"exec\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"},"
                 + "\"tty\":{\"enabled\":true,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":true,"
-                + "\"detail\":\"degraded: bad \\\"pts\\\"\\n\\\\ \\u0001\"},"
+                + "\"detail\":\"degraded: bad \\\"pts\\\" \\\\ \\u0001\"},"
                 + "\"http\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"},"
                 + "\"opencode\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"}},"
                 + "\"stop\":{\"reason\":\"lifetime\",\"at\":\"2026-11-22T08:00:00Z\",\"exit_code\":0,"
                 + "\"detail\":\"lifetime 1h0m0s >= max lifetime 1h (last activity: cpu off, exec off, tty degraded,"
-                + " http off, opencode off)\"}}\n", json);
+                + " http off, opencode off)\",\"frozen_ms\":null}}\n", json);
     }
 
     @Test

@@ -22,15 +22,18 @@ public final class Cli {
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setParameterExceptionHandler((e, arguments) -> {
                     CommandLine command = e.getCommandLine();
+                    // The message quotes the argument as given: one line, nothing a terminal acts on.
+                    String problem = TerminalText.line(e.getMessage());
                     err.println(command.getCommandName().equals("idlewatch")
-                            ? "idlewatch: " + e.getMessage() + " (see 'idlewatch --help')"
-                            : "idlewatch " + command.getCommandName() + ": " + e.getMessage()
+                            ? "idlewatch: " + problem + " (see 'idlewatch --help')"
+                            : "idlewatch " + command.getCommandName() + ": " + problem
                               + " (see 'idlewatch " + command.getCommandName() + " --help')");
                     err.flush();
                     return ExitCodes.USAGE;
                 })
                 .setExecutionExceptionHandler((e, command, parseResult) -> {
-                    err.println("idlewatch: " + message(e));
+                    // Messages may quote container names, labels, engine answers: one sanitised line.
+                    err.println("idlewatch: " + TerminalText.line(message(e)));
                     err.flush();
                     return exitCode(e);
                 });
@@ -52,6 +55,6 @@ public final class Cli {
         if (e instanceof ConfigException || e instanceof DockerUnreachableException) {
             return text;
         }
-        return "unexpected " + e.getClass().getSimpleName() + (text == null ? "" : ": " + text.replaceAll("\\s+", " "));
+        return "unexpected " + e.getClass().getSimpleName() + (text == null ? "" : ": " + text);
     }
 }

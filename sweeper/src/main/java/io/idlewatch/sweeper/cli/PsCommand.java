@@ -1,9 +1,8 @@
 package io.idlewatch.sweeper.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.idlewatch.sweeper.config.Durations;
+import io.idlewatch.contract.Durations;
 import io.idlewatch.sweeper.config.ConfigException;
 import io.idlewatch.sweeper.core.AgentState;
 import io.idlewatch.sweeper.core.LabelSelector;
@@ -33,7 +32,6 @@ final class PsCommand implements Callable<Integer> {
 
     static final String UNKNOWN = "-";
     private static final String[] HEADER = {"NAME", "CONTAINER", "STATE", "IDLE", "LAST ACTIVITY", "LIFETIME LEFT", "STOPPED"};
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @ParentCommand
     IdlewatchCommand parent;
@@ -64,11 +62,11 @@ final class PsCommand implements Callable<Integer> {
             List<WorkspaceStatus> workspaces = WorkspaceStatus.list(docker, selector, all, Sweeper.DEFAULT_PARALLELISM);
             Instant now = parent.context.clock().instant();
             if (json) {
-                out.println(json(workspaces).toString());
+                out.println(JsonOutput.write(json(workspaces, now)));
             } else {
                 List<String[]> rows = new ArrayList<>();
                 rows.add(HEADER);
-                workspaces.forEach(w -> rows.add(row(w, now)));
+                workspaces.forEach(w -> rows.add(cells(row(w, now))));
                 printTable(rows, out);
             }
             out.flush();
@@ -78,69 +76,129 @@ final class PsCommand implements Callable<Integer> {
 
     static String[] row(WorkspaceStatus w, Instant now) {
         Optional<AgentState> agent = w.agent();
+        WorkspaceStatus.Record record = w.record(now);
         return new String[] {
                 w.displayName(),
                 w.container().shortId(),
                 w.container().state(),
-                agent.map(PsCommand::idle).orElse(UNKNOWN),
-                agent.flatMap(a -> a.lastActivity().map(at -> Durations.format(Duration.between(at, now)) + " ago"
+                idleColumn(w, record, now),
+                agent.flatMap(a -> a.lastActivity().map(at -> Durations.formatShort(Duration.between(at, now)) + " ago"
                         + a.lastActivitySignal().map(s -> " (" + s + ")").orElse(""))).orElse(UNKNOWN),
-                running(w) ? agent.flatMap(AgentState::lifetimeLeft).map(Durations::format).orElse(UNKNOWN) : UNKNOWN,
-                running(w) ? UNKNOWN : agent.flatMap(AgentState::stop).map(PsCommand::why).orElse("unknown"),
+                record == WorkspaceStatus.Record.LIVE
+                        ? agent.flatMap(AgentState::lifetimeLeft).map(Durations::formatShort).orElse(UNKNOWN) : UNKNOWN,
+                w.up() ? UNKNOWN : stopped(w, record),
         };
+    }
+
+    /** Idle time only from a record that is live (or final, as of the stop); else what the record is. */
+    private static String idleColumn(WorkspaceStatus w, WorkspaceStatus.Record record, Instant now) {
+        return switch (record) {
+            case LIVE, FINAL -> idle(w.agent().orElseThrow());
+            case STALE -> w.up() ? (w.container().state().equals("paused") ? "paused" : "stale")
+                    + " (" + updated(w, now) + ")" : UNKNOWN;
+            case NONE -> UNKNOWN;
+            case TOO_LARGE -> "state file too large";
+            case UNREADABLE -> "state file unreadable";
+        };
+    }
+
+    private static String updated(WorkspaceStatus w, Instant now) {
+        return w.sinceUpdate(now).map(age -> age.isNegative()
+                ? "updated " + Durations.formatShort(age.negated()) + " ahead"
+                : "updated " + Durations.formatShort(age) + " ago").orElse("no update time");
     }
 
     /** {@code idle: 23m / 30m}, or {@code idle: 23m / off}; as of the agent's last write (every poll). */
     static String idle(AgentState agent) {
-        return agent.idle().map(idle -> "idle: " + Durations.format(idle) + " / "
-                + agent.timeout().map(Durations::format).orElse("off")).orElse(UNKNOWN);
+        return agent.idle().map(idle -> "idle: " + Durations.formatShort(idle) + " / "
+                + agent.timeout().map(Durations::formatShort).orElse("off")).orElse(UNKNOWN);
+    }
+
+    /** Why a container that is not up stopped: the agent's final record, else the engine's exit code. */
+    private static String stopped(WorkspaceStatus w, WorkspaceStatus.Record record) {
+        if (w.container().state().equals("created")) {
+            return "never started";
+        }
+        return switch (record) {
+            case FINAL -> w.agent().flatMap(AgentState::stop).map(PsCommand::why).orElse("unknown");
+            case STALE, NONE -> "no final record (" + exit(w.exitCode()) + ")";
+            case TOO_LARGE, UNREADABLE, LIVE -> "unknown (" + exit(w.exitCode()) + ")";
+        };
+    }
+
+    /** {@code agent killed, exit 137} for a death by signal (128+N), else {@code exit N}. */
+    private static String exit(Optional<Integer> code) {
+        if (code.isEmpty()) {
+            return "exit code unknown";
+        }
+        int c = code.get();
+        return (c > 128 && c <= 128 + 64 ? "agent killed, " : "") + "exit " + c;
     }
 
     static String why(AgentState.Stop stop) {
         String reason = stop.reason().orElse("unknown");
-        return switch (reason) {
+        String why = switch (reason) {
             case "idle" -> "idle";
             case "lifetime" -> "lifetime cap";
             case "workload-exit" -> "workload exit " + stop.exitCode().map(String::valueOf).orElse("?");
             default -> reason + stop.detail().map(d -> ": " + d).orElse("");
         };
+        return stop.frozen().map(f -> why + " (after frozen " + Durations.format(Duration.ofSeconds(f.toSeconds())) + ")")
+                .orElse(why);
     }
 
-    private static boolean running(WorkspaceStatus w) {
-        return WorkspaceStatus.UP_STATES.contains(w.container().state());
-    }
-
-    private static ArrayNode json(List<WorkspaceStatus> workspaces) {
-        ArrayNode array = JSON.createArrayNode();
+    private static ArrayNode json(List<WorkspaceStatus> workspaces, Instant now) {
+        ArrayNode array = JsonOutput.mapper().createArrayNode();
         for (WorkspaceStatus w : workspaces) {
             ObjectNode o = array.addObject();
+            WorkspaceStatus.Record record = w.record(now);
+            boolean idleValid = record == WorkspaceStatus.Record.LIVE || record == WorkspaceStatus.Record.FINAL;
             o.put("name", w.displayName());
             o.put("id", w.container().id());
             o.put("container", w.container().name());
             o.put("state", w.container().state());
+            o.put("record", record.json());
+            o.put("problem", w.problem().orElse(null));
+            o.put("exit_code", w.exitCode().orElse(null));
             Optional<AgentState> agent = w.agent();
-            o.put("idle_ms", agent.flatMap(AgentState::idle).map(Duration::toMillis).orElse(null));
+            o.put("updated", agent.flatMap(AgentState::updated).map(Instant::toString).orElse(null));
+            o.put("idle_ms", idleValid ? agent.flatMap(AgentState::idle).map(Duration::toMillis).orElse(null) : null);
             o.put("timeout_ms", agent.flatMap(AgentState::timeout).map(Duration::toMillis).orElse(null));
             o.put("last_activity", agent.flatMap(AgentState::lastActivity).map(Instant::toString).orElse(null));
             o.put("last_activity_signal", agent.flatMap(AgentState::lastActivitySignal).orElse(null));
-            o.put("lifetime_left_ms", agent.flatMap(AgentState::lifetimeLeft).map(Duration::toMillis).orElse(null));
+            o.put("lifetime_left_ms", record == WorkspaceStatus.Record.LIVE
+                    ? agent.flatMap(AgentState::lifetimeLeft).map(Duration::toMillis).orElse(null) : null);
             o.put("stop_reason", agent.flatMap(AgentState::stop).flatMap(AgentState.Stop::reason).orElse(null));
+            o.put("stop_frozen_ms", agent.flatMap(AgentState::stop).flatMap(AgentState.Stop::frozen)
+                    .map(Duration::toMillis).orElse(null));
             o.set("agent", agent.map(AgentState::raw).orElse(null));
         }
         return array;
+    }
+
+    /** Every cell through the one sanitiser: names, labels and most texts come from the workspace. */
+    private static String[] cells(String[] row) {
+        String[] safe = new String[row.length];
+        for (int i = 0; i < row.length; i++) {
+            safe[i] = TerminalText.cell(row[i]);
+        }
+        return safe;
     }
 
     private static void printTable(List<String[]> rows, PrintWriter out) {
         int[] widths = new int[HEADER.length];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {
-                widths[i] = Math.max(widths[i], row[i].length());
+                widths[i] = Math.max(widths[i], row[i].codePointCount(0, row[i].length()));
             }
         }
         for (String[] row : rows) {
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < row.length; i++) {
-                line.append(i == row.length - 1 ? row[i] : String.format("%-" + (widths[i] + 3) + "s", row[i]));
+                line.append(row[i]);
+                if (i < row.length - 1) {
+                    line.append(" ".repeat(widths[i] + 3 - row[i].codePointCount(0, row[i].length())));
+                }
             }
             out.println(line.toString().stripTrailing());
         }

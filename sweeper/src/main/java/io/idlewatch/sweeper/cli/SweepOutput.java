@@ -1,6 +1,5 @@
 package io.idlewatch.sweeper.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.idlewatch.sweeper.core.ContainerOutcome;
@@ -15,23 +14,23 @@ import java.util.Locale;
  */
 final class SweepOutput {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private SweepOutput() {
     }
 
     /** {@code removed  3f2a1b9c4d5e  ws-alpha  exited (0) 2h ago, 4.1kB}. */
     static String line(ContainerOutcome o, boolean dryRun) {
-        return String.format("%-7s  %s  %s  %s%s", o.action().name().toLowerCase(Locale.ROOT), o.shortId(), o.name(),
-                o.detail(), dryRun ? " (dry run)" : "");
+        // The name comes from whoever created the container, the detail may quote the engine: both sanitised.
+        return String.format("%-7s  %s  %s  %s%s", o.action().name().toLowerCase(Locale.ROOT),
+                TerminalText.cell(o.shortId()), TerminalText.cell(o.name()), TerminalText.detail(o.detail()),
+                dryRun ? " (dry run)" : "");
     }
 
     static String summary(SweepReport report) {
-        return report.summaryLine() + (report.dryRun() ? " (dry run)" : "");
+        return TerminalText.line(report.summaryLine() + (report.dryRun() ? " (dry run)" : ""));
     }
 
     static void printJson(SweepReport report, PrintWriter out) {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = JsonOutput.mapper().createObjectNode();
         root.put("dry_run", report.dryRun());
         ArrayNode containers = root.putArray("containers");
         for (ContainerOutcome o : report.outcomes()) {
@@ -52,7 +51,7 @@ final class SweepOutput {
         summary.put("failed", report.count(ContainerOutcome.Action.FAILED));
         summary.put("reclaimed_bytes", report.reclaimedBytes());
         summary.put("line", summary(report));
-        out.println(root.toString());
+        out.println(JsonOutput.write(root));
         out.flush();
     }
 }

@@ -1,6 +1,6 @@
 package io.idlewatch.sweeper.cli;
 
-import io.idlewatch.sweeper.config.Durations;
+import io.idlewatch.contract.Durations;
 import io.idlewatch.sweeper.config.HostConfig;
 import io.idlewatch.sweeper.core.ContainerOutcome;
 import io.idlewatch.sweeper.core.LabelSelector;
@@ -54,7 +54,7 @@ final class WatchCommand implements Callable<Integer> {
         Duration every = interval != null ? interval : hostConfig.interval().orElse(DEFAULT_INTERVAL);
         if (every.isZero()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--interval must be more than 0; use e.g. " + Durations.EXAMPLE);
+                    "--interval must be more than 0; " + Durations.EXAMPLE);
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -64,8 +64,9 @@ final class WatchCommand implements Callable<Integer> {
             // SIGTERM and SIGINT only ask to stop: the removals under way finish, then we exit 0.
             Signal.handle(new Signal("TERM"), signal -> watcher.requestStop());
             Signal.handle(new Signal("INT"), signal -> watcher.requestStop());
-            out.println("watching " + parent.endpoint().url() + " for " + selector + ": on die (+" + Durations.format(grace)
-                    + ") and every " + Durations.format(every) + (options.dryRun ? " (dry run)" : ""));
+            out.println(TerminalText.line("watching " + parent.endpoint().url() + " for " + selector + ": on die (+"
+                    + Durations.formatShort(grace) + ") and every " + Durations.formatShort(every)
+                    + (options.dryRun ? " (dry run)" : "")));
             out.flush();
             watcher.run(options.dryRun);
             out.println("stopped");
@@ -107,7 +108,8 @@ final class WatchCommand implements Callable<Integer> {
 
         @Override
         public void onProblem(String line) {
-            err.println("idlewatch watch: " + line);
+            // Problems quote engine messages and container names.
+            err.println(TerminalText.line("idlewatch watch: " + line));
             err.flush();
         }
     }

@@ -1,6 +1,8 @@
 package io.idlewatch.sweeper.config;
 
+import io.idlewatch.contract.Durations;
 import org.tomlj.Toml;
+import org.tomlj.TomlArray;
 import org.tomlj.TomlParseError;
 import org.tomlj.TomlParseResult;
 import org.tomlj.TomlPosition;
@@ -30,6 +32,14 @@ public final class HostConfigLoader {
     static final String VOLUMES = "volumes";
     static final String INTERVAL = "interval";
 
+    /**
+     * A host config is a few lines; anything near this is a mistake (or not a config), and the TOML
+     * parser holds the whole text in memory.
+     */
+    static final int MAX_FILE_BYTES = 64 * 1024;
+    /** Arrays and inline tables nested deeper than this are refused before parsing (see checkNesting). */
+    static final int MAX_NESTING = 16;
+
     private static final Set<String> WORKSPACE_KEYS = Set.of(OLDER_THAN, VOLUMES);
     private static final Set<String> DEFAULTS_KEYS = Set.of(OLDER_THAN, VOLUMES, INTERVAL);
 
@@ -53,17 +63,91 @@ public final class HostConfigLoader {
     }
 
     public static HostConfig read(Path file) {
+        String text;
+        try {
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                throw new ConfigException("config file " + file + " is larger than " + MAX_FILE_BYTES / 1024
+                        + " KiB; a host config is a few lines");
+            }
+            text = Files.readString(file);
+        } catch (IOException e) {
+            // Includes a file that is not UTF-8 (MalformedInputException), which TOML requires.
+            throw new ConfigException("cannot read config file " + file + ": " + e);
+        }
+        return parse(file, text);
+    }
+
+    /** {@code text} as the content of {@code file} (which only names it in messages). */
+    static HostConfig parse(Path file, String text) {
+        checkNesting(file, text);
         TomlParseResult toml;
         try {
-            toml = Toml.parse(file);
-        } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+            toml = Toml.parse(text);
+        } catch (TomlParseError thrown) {
+            // tomlj throws some errors (a bad escape in a quoted key) instead of listing them (found by fuzzing).
+            throw syntaxError(file, thrown);
+        } catch (RuntimeException | AssertionError internal) {
+            // tomlj trips its own assertion on some bad escapes (with -ea; found by fuzzing): still bad TOML.
+            throw new ConfigException(file + ": not valid TOML (the parser failed: "
+                    + internal.getClass().getSimpleName() + "); check escapes in quoted keys and strings");
         }
         if (toml.hasErrors()) {
-            TomlParseError first = toml.errors().get(0);
-            throw new ConfigException(file + ":" + first.position().line() + ": " + first.getMessage().replaceFirst(" \\(line \\d+, column \\d+\\)$", ""));
+            throw syntaxError(file, toml.errors().get(0));
         }
         return new Reader(file, toml).read();
+    }
+
+    /**
+     * tomlj parses arrays and inline tables recursively, so {@code a = [[[[…} a few thousand deep
+     * overflows the stack (found by fuzzing). Our keys need no nesting at all; refuse depth beyond
+     * {@link #MAX_NESTING} before parsing, counting brackets outside strings and comments.
+     */
+    private static void checkNesting(Path file, String text) {
+        int depth = 0;
+        int line = 1;
+        int n = text.length();
+        int i = 0;
+        while (i < n) {
+            char c = text.charAt(i);
+            if (c == '\n') {
+                line++;
+            } else if (c == '#') {
+                while (i < n && text.charAt(i) != '\n') {
+                    i++;
+                }
+                continue;
+            } else if (c == '"' || c == '\'') {
+                String close = text.startsWith(String.valueOf(c).repeat(3), i) ? String.valueOf(c).repeat(3) : String.valueOf(c);
+                i += close.length();
+                while (i < n && !text.startsWith(close, i)) {
+                    if (text.charAt(i) == '\n') {
+                        line++;
+                    }
+                    i += c == '"' && text.charAt(i) == '\\' ? 2 : 1;
+                }
+                i += close.length();
+                continue;
+            } else if (c == '[' || c == '{') {
+                if (++depth > MAX_NESTING) {
+                    throw new ConfigException(file + ":" + line + ": nested more than " + MAX_NESTING
+                            + " deep; a host config needs no nesting");
+                }
+            } else if (c == ']' || c == '}') {
+                depth = Math.max(0, depth - 1);
+            }
+            i++;
+        }
+    }
+
+    private static ConfigException syntaxError(Path file, TomlParseError error) {
+        return new ConfigException(oneLine(file + ":" + error.position().line() + ": "
+                + error.getMessage().replaceFirst(" \\(line \\d+, column \\d+\\)$", "")));
+    }
+
+    /** Line breaks shown as {@code \\n}: an error is one line. */
+    public static String oneLine(String message) {
+        return message.replace("\r", "\\r").replace("\n", "\\n").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+                .replace("\u0085", "\\u0085");
     }
 
     /** One pass over one parsed file, so that every error can say where it is. */
@@ -121,37 +205,59 @@ public final class HostConfigLoader {
             if (table.contains(List.of(VOLUMES))) {
                 if (!table.isBoolean(List.of(VOLUMES))) {
                     throw error(table, List.of(VOLUMES), where + "." + VOLUMES,
-                            "\"" + table.get(List.of(VOLUMES)) + "\" is not true or false; use e.g. volumes = true");
+                            describe(table.get(List.of(VOLUMES))) + " is not true or false; use e.g. volumes = true");
                 }
                 volumes = Optional.of(table.getBoolean(List.of(VOLUMES)));
             }
             return new HostConfig.Settings(duration(table, where, OLDER_THAN), volumes);
         }
 
+        /**
+         * A duration through the shared parser, which bounds it ({@link Durations#MAX}): a string
+         * ({@code "10m"}) or a TOML integer, which is seconds. Any failure, overflow included, is
+         * this file's config error, naming the line and the key.
+         */
         private Optional<Duration> duration(TomlTable table, String where, String key) {
             List<String> path = List.of(key);
             if (!table.contains(path)) {
                 return Optional.empty();
             }
             Object value = table.get(path);
-            try {
-                if (value instanceof Long seconds) {
-                    return Optional.of(Durations.parse(Long.toString(seconds)));
-                }
-                if (value instanceof String text) {
-                    return Optional.of(Durations.parse(text));
-                }
-                throw new Durations.InvalidDurationException(
-                        "\"" + value + "\" is not a duration; use e.g. " + key + " = \"10m\"");
-            } catch (Durations.InvalidDurationException e) {
-                throw error(table, path, where + "." + key, e.getMessage());
+            String shown;
+            String text;
+            if (value instanceof Long seconds) {
+                shown = Long.toString(seconds);
+                text = shown;
+            } else if (value instanceof String string) {
+                shown = "\"" + (string.length() > 40 ? string.substring(0, 40) + "..." : string) + "\"";
+                text = string;
+            } else {
+                throw error(table, path, where + "." + key,
+                        describe(value) + " is not a duration; use e.g. " + key + " = \"10m\"");
             }
+            try {
+                return Optional.of(Durations.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw error(table, path, where + "." + key, shown + ": " + e.getMessage() + "; " + Durations.EXAMPLE);
+            }
+        }
+
+        /** A TOML value as the user wrote it, short: {@code 1.5}, {@code true}, {@code an array}. */
+        private static String describe(Object value) {
+            if (value instanceof TomlArray) {
+                return "an array";
+            }
+            if (value instanceof TomlTable) {
+                return "a table";
+            }
+            return "\"" + value + "\"";
         }
 
         private ConfigException error(TomlTable table, List<String> path, String key, String problem) {
             TomlPosition position = table.inputPositionOf(path);
             String line = position == null ? "" : ":" + position.line();
-            return new ConfigException(file + line + ": " + key + ": " + problem);
+            // One line, whatever the key or value held (a TOML string may contain an escaped newline).
+            return new ConfigException(oneLine(file + line + ": " + key + ": " + problem));
         }
     }
 }

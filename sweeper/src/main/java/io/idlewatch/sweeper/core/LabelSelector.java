@@ -1,5 +1,7 @@
 package io.idlewatch.sweeper.core;
 
+import io.idlewatch.contract.Labels;
+
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

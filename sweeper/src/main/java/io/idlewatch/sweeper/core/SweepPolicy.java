@@ -1,5 +1,7 @@
 package io.idlewatch.sweeper.core;
 
+import io.idlewatch.contract.Labels;
+
 import io.idlewatch.sweeper.config.HostConfig;
 
 import java.time.Duration;

@@ -1,6 +1,8 @@
 package io.idlewatch.sweeper.core;
 
-import io.idlewatch.sweeper.config.Durations;
+import io.idlewatch.contract.Labels;
+
+import io.idlewatch.contract.Durations;
 import io.idlewatch.sweeper.core.ContainerOutcome.Candidate;
 import io.idlewatch.sweeper.core.ContainerOutcome.SkipReason;
 import io.idlewatch.sweeper.docker.ContainerDetails;
@@ -125,7 +127,7 @@ public final class Sweeper {
         Age age = age(fresh, settings.olderThan());
         if (!age.required().isZero() && age.value().compareTo(age.required()) < 0) {
             return ContainerOutcome.skipped(candidate, SkipReason.TOO_YOUNG,
-                    "too young: " + age.describe() + ", needs " + Durations.format(age.required()),
+                    "too young: " + age.describe() + ", needs " + Durations.formatShort(age.required()),
                     Optional.of(age.since().plus(age.required())));
         }
         if (stopRequested.getAsBoolean()) {
@@ -147,7 +149,7 @@ public final class Sweeper {
     /** How long a container has been idle: since it finished, or since it was created if it never ran. */
     private record Age(String what, Instant since, Duration value, Duration required) {
         String describe() {
-            return what + " " + Durations.format(value) + " ago";
+            return what + " " + Durations.formatShort(value) + " ago";
         }
     }
 

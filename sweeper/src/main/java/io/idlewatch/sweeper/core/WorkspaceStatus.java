@@ -1,23 +1,101 @@
 package io.idlewatch.sweeper.core;
 
+import io.idlewatch.contract.Labels;
+
 import io.idlewatch.sweeper.docker.ContainerSummary;
 import io.idlewatch.sweeper.docker.DockerApi;
+import io.idlewatch.sweeper.docker.DockerException;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
  * One workspace as {@code ps} shows it: the engine's view plus, when there is one, the agent's
- * state file. The file is read through the archive endpoint, never with exec, so looking does
- * not count as activity in the workspace.
+ * state file (and, for a container that is not up, its exit code from a fresh inspect). The file is
+ * read through the archive endpoint, never with exec, so looking does not count as activity in the
+ * workspace. Whatever goes wrong reading one workspace is that row's problem only.
  */
-public record WorkspaceStatus(ContainerSummary container, Optional<AgentState> agent) {
+public record WorkspaceStatus(ContainerSummary container, FileRead read, Optional<AgentState> agent,
+                              Optional<Integer> exitCode, Optional<String> problem) {
 
     /** What {@code ps} lists by default: workspaces that are up. */
     public static final List<String> UP_STATES = List.of("running", "paused", "restarting");
+    /** A record younger than this many poll intervals is live... */
+    static final int STALE_POLLS = 3;
+    /** ...or younger than one poll interval plus this, whichever is longer (a busy host writes late). */
+    static final Duration STALE_SLACK = Duration.ofSeconds(30);
 
+    /** How reading the state file went. */
+    public enum FileRead { PRESENT, ABSENT, TOO_LARGE, UNREADABLE }
+
+    /** What the state file's record is worth now; {@link #json()} is its name in {@code --json}. */
+    public enum Record {
+        /** The agent is writing it: idle time as of the last poll. */
+        LIVE,
+        /** Not updated for several polls (agent hung or frozen), or an exited container's last running record. */
+        STALE,
+        /** The agent's last record, written as it stopped. */
+        FINAL,
+        /** No state file. */
+        NONE,
+        TOO_LARGE,
+        UNREADABLE;
+
+        public String json() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    public boolean up() {
+        return UP_STATES.contains(container.state());
+    }
+
+    /** The record's worth as of {@code now}. */
+    public Record record(Instant now) {
+        switch (read) {
+            case ABSENT:
+                return Record.NONE;
+            case TOO_LARGE:
+                return Record.TOO_LARGE;
+            case UNREADABLE:
+                return Record.UNREADABLE;
+            default:
+                break;
+        }
+        AgentState state = agent.orElseThrow();
+        boolean stopped = state.state().filter("stopped"::equals).isPresent();
+        if (!up()) {
+            return stopped ? Record.FINAL : Record.STALE;
+        }
+        return fresh(state, now) ? (stopped ? Record.FINAL : Record.LIVE) : Record.STALE;
+    }
+
+    /** How long since the agent last wrote, when it said. */
+    public Optional<Duration> sinceUpdate(Instant now) {
+        return agent.flatMap(AgentState::updated).map(updated -> Duration.between(updated, now));
+    }
+
+    /** Written within max(3 polls, 1 poll + 30 s) of now (either way: a clock ahead is no better). */
+    static boolean fresh(AgentState state, Instant now) {
+        if (state.updated().isEmpty()) {
+            return false;
+        }
+        Duration poll = state.pollInterval();
+        Duration threshold = poll.multipliedBy(STALE_POLLS);
+        Duration slack = poll.plus(STALE_SLACK);
+        if (slack.compareTo(threshold) > 0) {
+            threshold = slack;
+        }
+        Duration age = Duration.between(state.updated().get(), now).abs();
+        return age.compareTo(threshold) <= 0;
+    }
+
+    /** The label, else (if the file is readable) the name the agent reports, else the container's name. */
     public String displayName() {
         String label = container.labels().get(Labels.WORKSPACE);
         if (label != null && !label.isBlank()) {
@@ -32,19 +110,47 @@ public record WorkspaceStatus(ContainerSummary container, Optional<AgentState> a
                 .filter(c -> all || UP_STATES.contains(c.state()))
                 .toList();
         List<WorkspaceStatus> statuses = new ArrayList<>(Parallel.map(listed, parallelism, "idlewatch-ps",
-                container -> new WorkspaceStatus(container, readAgentState(docker, container))));
+                container -> look(docker, container)));
         statuses.sort(Comparator.comparing(WorkspaceStatus::displayName).thenComparing(s -> s.container().id()));
         return statuses;
     }
 
-    private static Optional<AgentState> readAgentState(DockerApi docker, ContainerSummary container) {
-        try {
-            return docker.readFile(container.id(), AgentState.PATH)
-                    .or(() -> docker.readFile(container.id(), AgentState.FALLBACK_PATH))
-                    .flatMap(AgentState::parse);
-        } catch (RuntimeException unreadable) {
-            // A workspace whose state cannot be read shows as unknown; it never fails the listing.
-            return Optional.empty();
+    private static WorkspaceStatus look(DockerApi docker, ContainerSummary container) {
+        WorkspaceStatus read = readAgentState(docker, container);
+        if (UP_STATES.contains(container.state())) {
+            return read;
         }
+        // The engine's exit code says what the agent could not: e.g. 137, killed from the host.
+        Optional<Integer> exitCode;
+        try {
+            exitCode = Optional.of(docker.inspect(container.id()).exitCode());
+        } catch (RuntimeException gone) {
+            exitCode = Optional.empty();
+        }
+        return new WorkspaceStatus(container, read.read, read.agent, exitCode, read.problem);
+    }
+
+    private static WorkspaceStatus readAgentState(DockerApi docker, ContainerSummary container) {
+        Optional<byte[]> content;
+        try {
+            content = docker.readFile(container.id(), AgentState.PATH, AgentState.MAX_FILE_BYTES)
+                    .or(() -> docker.readFile(container.id(), AgentState.FALLBACK_PATH, AgentState.MAX_FILE_BYTES));
+        } catch (DockerException.TooLarge tooLarge) {
+            return new WorkspaceStatus(container, FileRead.TOO_LARGE, Optional.empty(), Optional.empty(),
+                    Optional.of("state file too large (" + (tooLarge.size() >= 0 ? Sizes.human(tooLarge.size()) + ", " : "")
+                            + "limit " + Sizes.human(AgentState.MAX_FILE_BYTES) + ")"));
+        } catch (RuntimeException unreadable) {
+            // A workspace whose state cannot be read shows as such; it never fails the listing.
+            return new WorkspaceStatus(container, FileRead.UNREADABLE, Optional.empty(), Optional.empty(),
+                    Optional.of("state file unreadable: " + unreadable.getMessage()));
+        }
+        if (content.isEmpty()) {
+            return new WorkspaceStatus(container, FileRead.ABSENT, Optional.empty(), Optional.empty(), Optional.empty());
+        }
+        Optional<AgentState> state = AgentState.parse(content.get());
+        return state.isPresent()
+                ? new WorkspaceStatus(container, FileRead.PRESENT, state, Optional.empty(), Optional.empty())
+                : new WorkspaceStatus(container, FileRead.UNREADABLE, Optional.empty(), Optional.empty(),
+                        Optional.of("state file unreadable: not one well-formed JSON object within bounds"));
     }
 }

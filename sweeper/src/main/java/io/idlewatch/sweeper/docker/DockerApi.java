@@ -13,7 +13,8 @@ import java.util.function.Consumer;
  *
  * <p>Every method throws {@link DockerUnreachableException} when the engine cannot be reached,
  * {@link DockerException.NotFound} when the object is gone and {@link DockerException.Conflict}
- * when the engine refuses because of the object's state.
+ * when the engine refuses because of the object's state. Every call but the event stream has a
+ * time limit; an engine that does not answer within it counts as unreachable.
  */
 public interface DockerApi extends Closeable {
 
@@ -34,9 +35,11 @@ public interface DockerApi extends Closeable {
 
     /**
      * The content of one regular file inside the container, read through the archive endpoint (no
-     * exec, so nothing runs inside the container); empty when the path does not exist.
+     * exec, so nothing runs inside the container); empty when the path does not exist or is not a
+     * regular file. Never reads more than {@code maxBytes} of content: a larger file throws
+     * {@link DockerException.TooLarge}, whatever its tar header claims.
      */
-    Optional<byte[]> readFile(String id, String path);
+    Optional<byte[]> readFile(String id, String path, int maxBytes);
 
     /**
      * Streams the ids of containers that die while carrying every label filter. {@code onError}

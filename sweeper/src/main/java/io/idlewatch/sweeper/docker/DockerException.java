@@ -20,4 +20,19 @@ public class DockerException extends RuntimeException {
             super(message, cause);
         }
     }
+
+    /** A file read from a container is larger than the reader's limit; nothing past the limit was read. */
+    public static final class TooLarge extends DockerException {
+        private final long size;
+
+        public TooLarge(String message, long size) {
+            super(message, null);
+            this.size = size;
+        }
+
+        /** The size the archive header claimed, or -1 when only the content showed it. */
+        public long size() {
+            return size;
+        }
+    }
 }

@@ -14,14 +14,20 @@ import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.core.RemoteApiVersion;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
 import com.github.dockerjava.transport.SSLConfig;
+import io.idlewatch.contract.Durations;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -46,19 +52,53 @@ public final class DockerJavaApi implements DockerApi {
     /** Enough for the bounded removal pool, the event stream and the odd extra call. */
     private static final int MAX_CONNECTIONS = 16;
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * The limit on every engine call but the event stream, so a hung engine cannot hang a cron
+     * sweep. Generous on purpose: list, inspect and version answer in milliseconds, but an inspect
+     * with sizes walks the container's writable layer and a removal deletes it, which for a large
+     * layer on a slow disk takes tens of seconds. A removal that outlasts it is reported as failed;
+     * the engine still finishes it, and the next sweep finds the container gone.
+     */
+    public static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * The limit on reading a state file (about 2 KB, answered at once). Shorter than
+     * {@link #CALL_TIMEOUT}: a read that hangs is one container's filesystem (a blocked FUSE mount
+     * at {@code /run/idlewatch}), and that row must not hold up {@code ps} for a minute.
+     */
+    public static final Duration READ_FILE_TIMEOUT = Duration.ofSeconds(15);
+    /**
+     * What the engine may send beyond the file's content: the tar header (512 bytes, a PAX record or
+     * two for long names) and padding. The response is cut off after content + this.
+     */
+    private static final int ARCHIVE_OVERHEAD_BYTES = 64 * 1024;
+    /** The most of an engine's error body we read, to quote its message. */
+    private static final int ERROR_BODY_BYTES = 4096;
     private static final Pattern ENGINE_MESSAGE = Pattern.compile("\"message\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     private final DockerClient client;
+    private final DockerHttpClient http;
     private final DockerEndpoint endpoint;
+    private final Duration callTimeout;
+    private final Supplier<DockerClient> eventsClientFactory;
+    private DockerClient eventsClient;
 
-    private DockerJavaApi(DockerClient client, DockerEndpoint endpoint) {
+    private DockerJavaApi(DockerClient client, DockerHttpClient http, DockerEndpoint endpoint, Duration callTimeout,
+                          Supplier<DockerClient> eventsClientFactory) {
         this.client = client;
+        this.http = http;
         this.endpoint = endpoint;
+        this.callTimeout = callTimeout;
+        this.eventsClientFactory = eventsClientFactory;
     }
 
     /** A client for the endpoint, proven to answer and to speak our API version. */
     public static DockerJavaApi connect(DockerEndpoint endpoint, boolean tlsVerify, String certPath) {
-        DockerJavaApi api = open(endpoint, tlsVerify, certPath);
+        return connect(endpoint, tlsVerify, certPath, CALL_TIMEOUT);
+    }
+
+    /** As {@link #connect(DockerEndpoint, boolean, String)}, with another call limit (tests). */
+    public static DockerJavaApi connect(DockerEndpoint endpoint, boolean tlsVerify, String certPath, Duration callTimeout) {
+        DockerJavaApi api = open(endpoint, tlsVerify, certPath, callTimeout);
         try {
             requireApiVersion(api.version(), endpoint);
             return api;
@@ -71,7 +111,7 @@ public final class DockerJavaApi implements DockerApi {
     /** For a Unix socket, which never speaks TLS: saves loading the JDK's TLS stack (see {@link NoTls}). */
     private static final SSLConfig NO_TLS = () -> NoTls.CONTEXT;
 
-    private static DockerJavaApi open(DockerEndpoint endpoint, boolean tlsVerify, String certPath) {
+    private static DockerJavaApi open(DockerEndpoint endpoint, boolean tlsVerify, String certPath, Duration callTimeout) {
         try {
             DefaultDockerClientConfig config = new DefaultDockerClientConfig.Builder()
                     .withDockerHost(endpoint.url())
@@ -82,17 +122,26 @@ public final class DockerJavaApi implements DockerApi {
                     .withDockerCertPath(certPath)
                     .withApiVersion(RemoteApiVersion.parseConfig(API_VERSION))
                     .build();
-            ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
-                    .dockerHost(URI.create(endpoint.url()))
-                    .sslConfig(endpoint.url().startsWith("unix:") ? NO_TLS : config.getSSLConfig())
-                    .maxConnections(MAX_CONNECTIONS)
-                    .connectionTimeout(CONNECT_TIMEOUT)
-                    .build();
-            return new DockerJavaApi(DockerClientImpl.getInstance(config, http), endpoint);
+            SSLConfig ssl = endpoint.url().startsWith("unix:") ? NO_TLS : config.getSSLConfig();
+            // Calls: the response timeout is what ends a stalled read on TCP (see Deadline).
+            DockerHttpClient http = transport(endpoint, ssl, callTimeout);
+            // Events: a quiet hour between two deaths is normal, so no response timeout at all.
+            Supplier<DockerClient> events = () -> DockerClientImpl.getInstance(config, transport(endpoint, ssl, null));
+            return new DockerJavaApi(DockerClientImpl.getInstance(config, http), http, endpoint, callTimeout, events);
         } catch (RuntimeException unusable) {
             throw new DockerUnreachableException("cannot use Docker endpoint " + endpoint + ": "
                     + describe(unusable), unusable);
         }
+    }
+
+    private static DockerHttpClient transport(DockerEndpoint endpoint, SSLConfig ssl, Duration responseTimeout) {
+        return new ApacheDockerHttpClient.Builder()
+                .dockerHost(URI.create(endpoint.url()))
+                .sslConfig(ssl)
+                .maxConnections(MAX_CONNECTIONS)
+                .connectionTimeout(CONNECT_TIMEOUT)
+                .responseTimeout(responseTimeout)
+                .build();
     }
 
     static void requireApiVersion(EngineVersion engine, DockerEndpoint endpoint) {
@@ -109,20 +158,23 @@ public final class DockerJavaApi implements DockerApi {
     @Override
     public EngineVersion version() {
         try {
-            Version v = client.versionCmd().exec();
-            return new EngineVersion(v.getVersion(), v.getApiVersion(), v.getMinAPIVersion());
-        } catch (BadRequestException tooNew) {
-            // An engine older than our API version rejects the versioned path itself.
-            throw new DockerUnreachableException("Docker at " + endpoint + " refused API " + API_VERSION
-                    + " (Docker 20.10 or newer is needed): " + describe(tooNew), tooNew);
-        } catch (RuntimeException e) {
-            throw translate(e, "cannot reach Docker at " + endpoint);
+            return call("cannot reach Docker at " + endpoint, null, callTimeout, () -> {
+                Version v = client.versionCmd().exec();
+                return new EngineVersion(v.getVersion(), v.getApiVersion(), v.getMinAPIVersion());
+            });
+        } catch (DockerException e) {
+            if (e.getCause() instanceof BadRequestException tooNew) {
+                // An engine older than our API version rejects the versioned path itself.
+                throw new DockerUnreachableException("Docker at " + endpoint + " refused API " + API_VERSION
+                        + " (Docker 20.10 or newer is needed): " + describe(tooNew), tooNew);
+            }
+            throw new DockerUnreachableException(e.getMessage(), e);
         }
     }
 
     @Override
     public List<ContainerSummary> list(Collection<String> labelFilters, Collection<String> states) {
-        return call("cannot list containers at " + endpoint, () -> {
+        return call("cannot list containers at " + endpoint, "listing containers", callTimeout, () -> {
             var cmd = client.listContainersCmd().withShowAll(true)
                     // One call with every label: a second withLabelFilter would replace the first.
                     .withLabelFilter(List.copyOf(labelFilters));
@@ -141,7 +193,7 @@ public final class DockerJavaApi implements DockerApi {
 
     @Override
     public ContainerDetails inspect(String id) {
-        return call("cannot inspect container " + id, () -> {
+        return call("cannot inspect container " + id, "inspecting container " + id, callTimeout, () -> {
             InspectContainerResponse r = client.inspectContainerCmd(id).withSize(true).exec();
             var state = r.getState();
             return new ContainerDetails(
@@ -161,33 +213,88 @@ public final class DockerJavaApi implements DockerApi {
 
     @Override
     public void remove(String id, boolean anonymousVolumes) {
-        call("cannot remove container " + id, () ->
-                client.removeContainerCmd(id).withForce(false).withRemoveVolumes(anonymousVolumes).exec());
+        call("cannot remove container " + id, "removing container " + id, callTimeout, () -> {
+            client.removeContainerCmd(id).withForce(false).withRemoveVolumes(anonymousVolumes).exec();
+            return null;
+        });
     }
 
+    /**
+     * {@code GET /containers/{id}/archive} straight on the transport, not through docker-java's
+     * command: closing that command's stream first reads the rest of the response to the end (to
+     * reuse the connection), which for a hostile 1 GB file means reading 1 GB. Here the response is
+     * read only as far as needed, bounded, and then aborted.
+     */
     @Override
-    public Optional<byte[]> readFile(String id, String path) {
-        try {
-            return call("cannot read " + path + " from container " + id, () -> {
-                try (InputStream archive = client.copyArchiveFromContainerCmd(id, path).exec();
-                     TarArchiveInputStream tar = new TarArchiveInputStream(archive)) {
-                    TarArchiveEntry entry = tar.getNextEntry();
-                    if (entry == null || !entry.isFile()) {
-                        return Optional.<byte[]>empty();
-                    }
-                    return Optional.of(tar.readAllBytes());
-                } catch (IOException e) {
-                    throw new DockerException("cannot read " + path + " from container " + id + ": " + e.getMessage(), e);
+    public Optional<byte[]> readFile(String id, String path, int maxBytes) {
+        String what = "cannot read " + path + " from container " + id;
+        Duration limit = READ_FILE_TIMEOUT.compareTo(callTimeout) < 0 ? READ_FILE_TIMEOUT : callTimeout;
+        return call(what, "reading " + path + " from container " + id, limit, () -> {
+            DockerHttpClient.Request request = DockerHttpClient.Request.builder()
+                    .method(DockerHttpClient.Request.Method.GET)
+                    .path("/v" + API_VERSION + "/containers/" + encode(id) + "/archive?path=" + encode(path))
+                    .build();
+            try (DockerHttpClient.Response response = http.execute(request)) {
+                // Response.close() aborts the exchange before closing: the rest is never read.
+                int status = response.getStatusCode();
+                if (status == 404) {
+                    return Optional.empty();
                 }
-            });
-        } catch (DockerException.NotFound absent) {
+                if (status != 200) {
+                    byte[] body = response.getBody().readNBytes(ERROR_BODY_BYTES);
+                    throw new DockerException(what + ": " + engineMessage(new String(body, StandardCharsets.UTF_8)), null);
+                }
+                return readOneFile(response.getBody(), maxBytes, what);
+            } catch (IOException e) {
+                throw new DockerException(what + ": " + describe(e), e);
+            }
+        });
+    }
+
+    /** The first entry of a tar stream, if it is a regular file of at most {@code maxBytes}. */
+    static Optional<byte[]> readOneFile(InputStream archive, int maxBytes, String what) throws IOException {
+        InputStream bounded = new BoundedInputStream(archive, (long) maxBytes + ARCHIVE_OVERHEAD_BYTES);
+        // Not closed: closing would read on to the end of the archive.
+        TarArchiveInputStream tar = new TarArchiveInputStream(bounded);
+        TarArchiveEntry entry;
+        try {
+            entry = tar.getNextEntry();
+        } catch (BoundedInputStream.LimitReached e) {
+            throw new DockerException.TooLarge(what + ": archive header larger than " + ARCHIVE_OVERHEAD_BYTES + " bytes", -1);
+        }
+        if (entry == null || !regularFile(entry)) {
             return Optional.empty();
         }
+        if (entry.getSize() > maxBytes) {
+            throw new DockerException.TooLarge(what + ": " + entry.getSize() + " bytes, more than the "
+                    + maxBytes + " read", entry.getSize());
+        }
+        byte[] content;
+        try {
+            // At most one byte past the limit, whatever the header said.
+            content = tar.readNBytes(maxBytes + 1);
+        } catch (BoundedInputStream.LimitReached e) {
+            content = null;
+        }
+        if (content == null || content.length > maxBytes) {
+            throw new DockerException.TooLarge(what + ": more than the " + maxBytes + " bytes read", -1);
+        }
+        return Optional.of(content);
+    }
+
+    /** Commons Compress calls a symlink or a device a "file" too; we want a regular file only. */
+    private static boolean regularFile(TarArchiveEntry entry) {
+        byte flag = entry.getLinkFlag();
+        return (flag == TarArchiveEntry.LF_NORMAL || flag == TarArchiveEntry.LF_OLDNORM) && !entry.isDirectory();
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     @Override
     public Closeable onContainerDie(Collection<String> labelFilters, Consumer<String> onDie, Consumer<Throwable> onError) {
-        return call("cannot follow Docker events at " + endpoint, () -> client.eventsCmd()
+        return call("cannot follow Docker events at " + endpoint, "subscribing to events", callTimeout, () -> events().eventsCmd()
                 .withEventTypeFilter(EventType.CONTAINER)
                 .withEventFilter("die")
                 .withLabelFilter(labelFilters.toArray(String[]::new))
@@ -205,28 +312,56 @@ public final class DockerJavaApi implements DockerApi {
                 }));
     }
 
+    /** The event stream's own client, made on first use: only {@code watch} follows events. */
+    private synchronized DockerClient events() {
+        if (eventsClient == null) {
+            eventsClient = eventsClientFactory.get();
+        }
+        return eventsClient;
+    }
+
     @Override
     public void close() {
-        try {
-            client.close();
-        } catch (IOException | RuntimeException ignored) {
-            // Closing a client whose engine went away must not hide the real error.
+        DockerClient events;
+        synchronized (this) {
+            events = eventsClient;
+        }
+        for (DockerClient each : events == null ? List.of(client) : List.of(client, events)) {
+            try {
+                each.close();
+            } catch (IOException | RuntimeException ignored) {
+                // Closing a client whose engine went away must not hide the real error.
+            }
         }
     }
 
-    private <T> T call(String what, Supplier<T> action) {
+    /**
+     * Runs one engine call within {@code limit}. {@code doing} names the call for the timeout
+     * message ({@code null}: the engine itself did not answer, as for the version check).
+     */
+    private <T> T call(String what, String doing, Duration limit, Supplier<T> action) {
+        Deadline deadline = new Deadline(limit);
         try {
             return action.get();
         } catch (RuntimeException e) {
+            if (deadline.expired() || timedOut(e)) {
+                throw new DockerUnreachableException("Docker at " + endpoint + " did not answer within "
+                        + Durations.formatShort(limit) + (doing == null ? "" : " (" + doing + ")"), e);
+            }
             throw translate(e, what);
+        } finally {
+            deadline.close();
         }
     }
 
-    private void call(String what, Runnable action) {
-        call(what, () -> {
-            action.run();
-            return null;
-        });
+    private static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            // SocketTimeoutException (TCP's response timeout) is an InterruptedIOException.
+            if (t instanceof InterruptedIOException || t instanceof ClosedByInterruptException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private RuntimeException translate(RuntimeException e, String what) {
@@ -242,7 +377,7 @@ public final class DockerJavaApi implements DockerApi {
         if (e instanceof com.github.dockerjava.api.exception.DockerException) {
             return new DockerException(what + ": " + describe(e), e);
         }
-        // The transport wraps connection failures (refused, no such socket, timeout) in runtime exceptions.
+        // The transport wraps connection failures (refused, no such socket) in runtime exceptions.
         return new DockerUnreachableException(what + ": " + describe(e), e);
     }
 
@@ -254,13 +389,18 @@ public final class DockerJavaApi implements DockerApi {
         }
         String message = root.getMessage();
         if (e instanceof com.github.dockerjava.api.exception.DockerException api && api.getMessage() != null) {
-            // "Status 409: {"message":"You cannot remove a running container ..."}" -> the engine's sentence.
-            Matcher engineMessage = ENGINE_MESSAGE.matcher(api.getMessage());
-            message = engineMessage.find() ? engineMessage.group(1) : api.getMessage().replaceFirst("^Status \\d+: ", "");
+            message = engineMessage(api.getMessage());
         }
         if (message == null || message.isBlank()) {
             message = root.getClass().getSimpleName();
         }
+        return message.replaceAll("\\s+", " ").strip();
+    }
+
+    /** "Status 409: {"message":"You cannot remove a running container ..."}" -> the engine's sentence. */
+    static String engineMessage(String body) {
+        Matcher engineMessage = ENGINE_MESSAGE.matcher(body);
+        String message = engineMessage.find() ? engineMessage.group(1) : body.replaceFirst("^Status \\d+: ", "");
         return message.replaceAll("\\s+", " ").strip();
     }
 

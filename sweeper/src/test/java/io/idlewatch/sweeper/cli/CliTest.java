@@ -3,6 +3,7 @@ package io.idlewatch.sweeper.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.idlewatch.sweeper.config.HostEnvironment;
+import io.idlewatch.sweeper.core.AgentState;
 import io.idlewatch.sweeper.core.Sweeper;
 import io.idlewatch.sweeper.docker.DockerEndpoint;
 import io.idlewatch.sweeper.docker.DockerException;
@@ -11,6 +12,8 @@ import io.idlewatch.sweeper.testing.FakeDocker;
 import io.idlewatch.sweeper.testing.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -177,10 +180,10 @@ class CliTest {
             assertFalse(run.err().contains("Exception"), run.err());
         }
         assertTrue(connectedTo.isEmpty(), "no Docker call before the arguments are good");
-        assertEquals("idlewatch: " + bad + ":2: defaults.older_than: \"5 minutes\" is not a duration (cannot read \"5 minutes\"); "
-                + "use e.g. \"10m\", \"1h30m\", \"90s\" or \"500ms\"\n", run("sweep", "--config", bad.toString()).err());
-        String flag = run("sweep", "--older-than", "10x").err();
-        assertTrue(flag.contains("--older-than") && flag.contains("\"10x\"") && flag.contains("\"10m\""), flag);
+        assertEquals("idlewatch: " + bad + ":2: defaults.older_than: \"5 minutes\": unexpected ' '; "
+                + "use a duration like 30m, 1h30m or 90s\n", run("sweep", "--config", bad.toString()).err());
+        assertEquals("idlewatch sweep: Invalid value for option '--older-than': \"10x\": unknown unit 'x'; "
+                + "use a duration like 30m, 1h30m or 90s (see 'idlewatch sweep --help')\n", run("sweep", "--older-than", "10x").err());
     }
 
     @Test
@@ -213,17 +216,18 @@ class CliTest {
         docker.stateFiles.put(stopped.id, ("{\"state\":\"stopped\",\"idle_ms\":1800000,\"timeout_ms\":null,"
                 + "\"stop\":{\"reason\":\"idle\",\"at\":\"2026-11-22T06:00:00Z\",\"exit_code\":0}}").getBytes(StandardCharsets.UTF_8));
         var crashed = docker.add("crashed", "exited", HOUR_AGO).finished(HOUR_AGO, 3);
-        docker.stateFiles.put(crashed.id, "{\"stop\":{\"reason\":\"workload-exit\",\"exit_code\":3}}".getBytes(StandardCharsets.UTF_8));
+        docker.stateFiles.put(crashed.id, "{\"state\":\"stopped\",\"stop\":{\"reason\":\"workload-exit\",\"exit_code\":3}}"
+                .getBytes(StandardCharsets.UTF_8));
 
         Run running = run("ps");
         Run all = run("ps", "--all");
 
         assertEquals(0, running.exitCode(), running.toString());
         assertEquals(List.of(
-                "NAME       CONTAINER      STATE     IDLE              LAST ACTIVITY    LIFETIME LEFT   STOPPED",
-                "alpha      000000000001   running   idle: 23m / 30m   23m ago (http)   2h              -",
-                "garbage    000000000003   running   -                 -                -               -",
-                "no-agent   000000000002   running   -                 -                -               -"),
+                "NAME       CONTAINER      STATE     IDLE                    LAST ACTIVITY    LIFETIME LEFT   STOPPED",
+                "alpha      000000000001   running   idle: 23m / 30m         23m ago (http)   2h              -",
+                "garbage    000000000003   running   state file unreadable   -                -               -",
+                "no-agent   000000000002   running   -                       -                -               -"),
                 running.outLines());
         List<String> lines = all.outLines();
         assertEquals(6, lines.size(), all.out());
@@ -235,7 +239,8 @@ class CliTest {
     @Test
     void psJsonParses() throws IOException {
         var ws = docker.add("ws", "running", HOUR_AGO, "io.idlewatch.workspace=alpha");
-        docker.stateFiles.put(ws.id, "{\"idle_ms\":5000,\"timeout_ms\":60000}".getBytes(StandardCharsets.UTF_8));
+        docker.stateFiles.put(ws.id, "{\"state\":\"running\",\"updated\":\"2026-11-22T06:59:59Z\",\"idle_ms\":5000,\"timeout_ms\":60000}"
+                .getBytes(StandardCharsets.UTF_8));
         docker.add("bare", "running", HOUR_AGO);
 
         Run run = run("ps", "--json");
@@ -244,6 +249,170 @@ class CliTest {
         assertEquals(2, json.size());
         assertEquals("alpha", json.get(0).path("name").asText());
         assertEquals(5000, json.get(0).path("idle_ms").asLong());
+        assertEquals("live", json.get(0).path("record").asText());
         assertTrue(json.get(1).path("agent").isNull());
+        assertEquals("none", json.get(1).path("record").asText());
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void psShowsIdleTimeOnlyFromALiveOrFinalRecord() throws IOException {
+        var hung = docker.add("hung", "running", HOUR_AGO);
+        docker.stateFiles.put(hung.id, utf8("{\"state\":\"running\",\"updated\":\"2026-11-22T06:57:00Z\",\"idle_ms\":60000,"
+                + "\"timeout_ms\":1800000,\"lifetime_left_ms\":3600000}"));
+        var slow = docker.add("slow-poll", "running", HOUR_AGO);
+        docker.stateFiles.put(slow.id, utf8("{\"state\":\"running\",\"updated\":\"2026-11-22T06:58:00Z\",\"poll_interval_ms\":60000,"
+                + "\"idle_ms\":60000,\"timeout_ms\":1800000}"));
+        var paused = docker.add("paused", "paused", HOUR_AGO);
+        docker.stateFiles.put(paused.id, utf8("{\"state\":\"running\",\"updated\":\"2026-11-22T06:55:00Z\",\"idle_ms\":1000}"));
+        var killed = docker.add("killed", "exited", HOUR_AGO).finished(HOUR_AGO, 137);
+        docker.stateFiles.put(killed.id, utf8("{\"state\":\"running\",\"updated\":\"2026-11-22T06:00:00Z\",\"idle_ms\":1500000,"
+                + "\"timeout_ms\":1800000,\"last_activity\":\"2026-11-22T05:35:00Z\",\"last_activity_signal\":\"tty\"}"));
+        docker.add("bare", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        var thawed = docker.add("thawed", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.stateFiles.put(thawed.id, utf8("{\"state\":\"stopped\",\"idle_ms\":1800000,\"timeout_ms\":1800000,"
+                + "\"stop\":{\"reason\":\"idle\",\"exit_code\":0,\"frozen_ms\":312345}}"));
+        docker.add("never", "created", HOUR_AGO);
+        var huge = docker.add("huge", "running", HOUR_AGO);
+        docker.stateFiles.put(huge.id, new byte[AgentState.MAX_FILE_BYTES + 1]);
+        var gone = docker.add("gone", "exited", HOUR_AGO).finished(HOUR_AGO, 1);
+        docker.inspectFailures.put(gone.id, new DockerException.NotFound("No such container", null));
+
+        Run run = run("ps", "--all");
+
+        assertEquals(0, run.exitCode(), run.toString());
+        assertEquals(EXPECTED_PS, normalise(run.outLines()), run.out());
+
+        JsonNode json = new ObjectMapper().readTree(run("ps", "--all", "--json").out());
+        Map<String, JsonNode> byName = new java.util.HashMap<>();
+        json.forEach(row -> byName.put(row.path("name").asText(), row));
+        assertEquals("none", byName.get("bare").path("record").asText());
+        assertEquals(0, byName.get("bare").path("exit_code").asInt());
+        assertEquals("too-large", byName.get("huge").path("record").asText());
+        assertEquals("stale", byName.get("hung").path("record").asText());
+        assertTrue(byName.get("hung").path("idle_ms").isNull(), "no idle time from a stale record");
+        assertTrue(byName.get("hung").path("lifetime_left_ms").isNull());
+        assertEquals("2026-11-22T06:57:00Z", byName.get("hung").path("updated").asText());
+        assertEquals("stale", byName.get("killed").path("record").asText());
+        assertEquals(137, byName.get("killed").path("exit_code").asInt());
+        assertEquals("live", byName.get("slow-poll").path("record").asText());
+        assertEquals("final", byName.get("thawed").path("record").asText());
+        assertEquals(312345, byName.get("thawed").path("stop_frozen_ms").asLong());
+        assertTrue(byName.get("hung").path("exit_code").isNull(), "running: no exit code");
+    }
+
+    static final List<String> EXPECTED_PS = List.of(
+            "NAME | CONTAINER | STATE | IDLE | LAST ACTIVITY | LIFETIME LEFT | STOPPED",
+            "bare | 000000000005 | exited | - | - | - | no final record (exit 0)",
+            "gone | 000000000009 | exited | - | - | - | no final record (exit code unknown)",
+            "huge | 000000000008 | running | state file too large | - | - | -",
+            "hung | 000000000001 | running | stale (updated 3m ago) | - | - | -",
+            "killed | 000000000004 | exited | - | 1h25m ago (tty) | - | no final record (agent killed, exit 137)",
+            "never | 000000000007 | created | - | - | - | never started",
+            "paused | 000000000003 | paused | paused (updated 5m ago) | - | - | -",
+            "slow-poll | 000000000002 | running | idle: 1m / 30m | - | - | -",
+            "thawed | 000000000006 | exited | idle: 30m / 30m | - | - | idle (after frozen 5m12s)");
+
+    /** Columns separated by two or more spaces: the assertion is about content, not alignment. */
+    static List<String> normalise(List<String> lines) {
+        return lines.stream().map(l -> l.replaceAll(" {2,}", " | ")).toList();
+    }
+
+    static final String OSC52 = "\u001b]52;c;Y3VybCBodHRwOi8vZXZpbCB8IHNo\u0007";
+
+    @Test
+    void psPrintsNothingATerminalWouldObey_andJsonStaysExactAndValid() throws IOException {
+        // What a hostile workspace can write: escapes as JSON escapes, C1 and bidi characters raw.
+        String json = "{\"state\":\"stopped\",\"workspace\":\"" + "\\u001b]52;c;Y3VybA==\\u0007ws" + "\","
+                + "\"last_activity\":\"2026-11-22T06:00:00Z\",\"last_activity_signal\":\"\u009b31mhttp\u202Egnp.exe\","
+                + "\"idle_ms\":1,\"stop\":{\"reason\":\"\\u001b[2Jsignal\",\"detail\":\"\\u001b[1A\\u001b[2K\u009d0;x\u009cok\\n\\u0007\"}}";
+        var hostile = docker.add("ws\u001b[31m-red\u202E", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.stateFiles.put(hostile.id, utf8(json));
+        var labelled = docker.add("plain", "running", HOUR_AGO, "io.idlewatch.workspace=" + OSC52 + "\u2066evil\u2069");
+        docker.stateFiles.put(labelled.id, utf8("{\"state\":\"running\",\"updated\":\"2026-11-22T06:59:59Z\","
+                + "\"last_activity\":\"2026-11-22T06:59:00Z\",\"last_activity_signal\":\"\\u001b]0;title\\u0007http\"}"));
+
+        Run table = run("ps", "--all");
+        Run jsonRun = run("ps", "--all", "--json");
+
+        assertEquals(0, table.exitCode(), table.toString());
+        assertNoTerminalControls(table.out());
+        assertTrue(table.outLines().get(1).startsWith("ws "), table.out());
+        assertTrue(table.outLines().get(1).endsWith("signal: ok ?"), table.out());
+        assertTrue(table.out().contains("(http?gnp.exe)"), table.out());
+        assertNoTerminalControls(jsonRun.out());
+        JsonNode rows = new ObjectMapper().readTree(jsonRun.out());
+        assertEquals("\u001b]52;c;Y3VybA==\u0007ws", rows.get(0).path("agent").path("workspace").asText(), "exact data in JSON");
+        assertEquals("ws\u001b[31m-red\u202E", rows.get(0).path("container").asText());
+        assertEquals(OSC52 + "\u2066evil\u2069", rows.get(1).path("name").asText());
+        assertTrue(jsonRun.out().chars().allMatch(c -> c >= 0x20 && c < 0x7F || c == '\n'), "pure ASCII");
+    }
+
+    @Test
+    void sweepLinesAndErrorsPrintNothingATerminalWouldObey() throws IOException {
+        var a = docker.add("ws\u001b]52;c;AAAA\u0007\u009b2J", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.add("ws-b\u202E", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.removeFailures.put(a.id, new DockerException("engine says: \u001b[2J\ncontainer busy", null));
+
+        Run run = run("sweep");
+        Run json = run("sweep", "--json", "--dry-run");
+
+        assertEquals(1, run.exitCode(), run.toString());
+        assertNoTerminalControls(run.out());
+        assertTrue(run.out().contains("engine says:  container busy"), run.out());
+        assertEquals(3, run.outLines().size(), "one line per container, whatever the names hold");
+        assertNoTerminalControls(json.out());
+        new ObjectMapper().readTree(json.out());
+
+        Run bad = run("sweep", "--label", "=\u001b]52;c;AAAA\u0007", "--older-than", "1\u001b[2J");
+        assertEquals(2, bad.exitCode());
+        assertNoTerminalControls(bad.err());
+        assertEquals(1, bad.err().lines().count(), bad.err());
+    }
+
+    static void assertNoTerminalControls(String output) {
+        output.codePoints().forEach(cp -> {
+            assertFalse(cp == 0x1B || cp == 0x07 || cp >= 0x80 && cp <= 0x9F, "control U+" + Integer.toHexString(cp) + " in\n" + output);
+            assertFalse(cp >= 0x202A && cp <= 0x202E || cp >= 0x2066 && cp <= 0x2069, "bidi control in\n" + output);
+        });
+        for (byte b : output.getBytes(StandardCharsets.UTF_8)) {
+            assertFalse(b == 0x1B || b == 0x07 || b == (byte) 0x9B, "byte " + b);
+        }
+    }
+
+    @Test
+    void overflowingDurationFlagsExitTwoNamingTheFlag() {
+        for (String[] args : List.of(
+                new String[] {"sweep", "--older-than", "999999999999999d"},
+                new String[] {"sweep", "--older-than", "3651d"},
+                new String[] {"sweep", "--older-than", "99999999999999999"},
+                new String[] {"sweep", "--older-than=9223372036854775807ms"},
+                new String[] {"watch", "--interval", "3651d"},
+                new String[] {"watch", "--grace", "87601h"},
+                new String[] {"watch", "--interval", "1d".repeat(4000)})) {
+            Run run = run(args);
+            String flag = args[1].startsWith("--older-than") ? "--older-than" : args[1];
+            assertEquals(2, run.exitCode(), String.join(" ", args) + "\n" + run);
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertTrue(run.err().contains("Invalid value for option '" + flag + "'") && run.err().contains("too large: at most 3650d"),
+                    run.err());
+            assertFalse(run.err().contains("Exception"), run.err());
+            assertTrue(run.err().length() < 1200, "bounded");
+        }
+        assertTrue(connectedTo.isEmpty());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"90s,1m30s", "30m,30m", "1h30m,1h30m", "500ms,500ms", "45,45s", "2d,2d", "' 10m ',10m", "3650d,3650d"})
+    void durationFlagsUseTheSharedSyntax(String flag, String shown) {
+        docker.add("ws-a", "exited", NOW).finished(NOW, 0);
+
+        Run run = run("sweep", "--dry-run", "--older-than", flag);
+
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.out().contains("needs " + shown), run.out());
     }
 }

@@ -2,6 +2,8 @@ package io.idlewatch.sweeper.config;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,6 +14,7 @@ import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HostConfigLoaderTest {
 
@@ -61,15 +64,75 @@ class HostConfigLoaderTest {
                 error("[workspaces.a]\ninterval = \"1m\"\n"));
         assertEquals("FILE:1: colour: unknown key; expected [defaults] or [workspaces.NAME]",
                 error("colour = \"blue\"\n"));
-        assertEquals("FILE:2: defaults.older_than: \"10x\" is not a duration (unknown unit \"x\"); "
-                + "use e.g. \"10m\", \"1h30m\", \"90s\" or \"500ms\"", error("[defaults]\nolder_than = \"10x\"\n"));
-        assertEquals("FILE:3: workspaces.b.older_than: \"-5\" is not a duration (negative); "
-                + "use e.g. \"10m\", \"1h30m\", \"90s\" or \"500ms\"", error("[workspaces.b]\n\nolder_than = -5\n"));
+        assertEquals("FILE:2: defaults.older_than: \"10x\": unknown unit 'x'; use a duration like 30m, 1h30m or 90s",
+                error("[defaults]\nolder_than = \"10x\"\n"));
+        assertEquals("FILE:3: workspaces.b.older_than: -5: negative durations are not allowed; "
+                + "use a duration like 30m, 1h30m or 90s", error("[workspaces.b]\n\nolder_than = -5\n"));
+        assertEquals("FILE:2: defaults.older_than: \"1.5\" is not a duration; use e.g. older_than = \"10m\"",
+                error("[defaults]\nolder_than = 1.5\n"));
+        assertEquals("FILE:2: defaults.interval: an array is not a duration; use e.g. interval = \"10m\"",
+                error("[defaults]\ninterval = [\"5m\"]\n"));
         assertEquals("FILE:2: defaults.volumes: \"yes\" is not true or false; use e.g. volumes = true",
                 error("[defaults]\nvolumes = \"yes\"\n"));
         assertEquals("FILE:2: defaults.interval: must be more than 0; use e.g. \"5m\"",
                 error("[defaults]\ninterval = \"0s\"\n"));
         assertEquals("FILE:1: workspaces.a: must be a table, like [workspaces.a]", error("workspaces = { a = 1 }\n"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"999999999999999d\"", "\"3651d\"", "\"87601h\"", "\"3650d1ms\"", "99999999999999999",
+            "315360001", "\"9223372036854775807ms\""})
+    void overflowingDurationsAreConfigErrorsNamingLineAndKey(String value) throws IOException {
+        for (String key : new String[] {"older_than", "interval"}) {
+            String message = error("[defaults]\n" + key + " = " + value + "\n");
+            assertTrue(message.startsWith("FILE:2: defaults." + key + ": "), message);
+            assertTrue(message.contains("too large: at most 3650d (about 10 years)"), message);
+            assertEquals(1, message.lines().count());
+        }
+        String message = error("[workspaces.w]\nolder_than = " + value + "\n");
+        assertTrue(message.startsWith("FILE:2: workspaces.w.older_than: "), message);
+    }
+
+    @Test
+    void manySmallPartsAddUpToTooLarge() throws IOException {
+        String message = error("[defaults]\nolder_than = \"" + "1d".repeat(3651) + "\"\n");
+        assertTrue(message.startsWith("FILE:2: defaults.older_than: ") && message.contains("too large"), message);
+    }
+
+    @Test
+    void theLongestDurationIsAccepted() throws IOException {
+        HostConfig config = HostConfigLoader.read(write("config.toml", "[defaults]\nolder_than = \"3650d\"\ninterval = 315360000\n"));
+        assertEquals(Optional.of(Duration.ofDays(3650)), config.defaults().olderThan());
+        assertEquals(Optional.of(Duration.ofDays(3650)), config.interval());
+    }
+
+    @Test
+    void anIntegerBeyondTomlsRangeIsASyntaxErrorWithALine() throws IOException {
+        String message = error("[defaults]\nolder_than = 99999999999999999999999\n");
+        assertTrue(message.startsWith("FILE:2: "), message);
+    }
+
+    @Test
+    void aHugeFileIsRefusedBeforeParsing() throws IOException {
+        String message = error("# " + "x".repeat(HostConfigLoader.MAX_FILE_BYTES) + "\n");
+        assertTrue(message.contains("larger than 64 KiB"), message);
+    }
+
+    @Test
+    void aBadEscapeInAQuotedKeyIsASyntaxError_notATomljException() throws IOException {
+        // Found by HostConfigLoaderFuzzTest: tomlj throws this one instead of listing it.
+        assertEquals("FILE:1: Invalid escape sequence '\\E'", error("[\"de\\E\"]\n"));
+    }
+
+    @Test
+    void deepNestingIsAConfigError_neverAStackOverflow() throws IOException {
+        assertEquals("FILE:2: nested more than 16 deep; a host config needs no nesting",
+                error("[defaults]\na = " + "[".repeat(20_000) + "]".repeat(20_000) + "\n"));
+        assertEquals("FILE:1: nested more than 16 deep; a host config needs no nesting",
+                error("a = " + "{ b = ".repeat(5000) + "1" + " }".repeat(5000) + "\n"));
+        // Brackets in strings and comments do not count.
+        assertEquals("FILE:3: defaults.older_than: \"" + "[".repeat(30) + "\": not a duration; use a duration like 30m, 1h30m or 90s",
+                error("# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n[defaults]\nolder_than = \"" + "[".repeat(30) + "\"\n"));
     }
 
     @Test

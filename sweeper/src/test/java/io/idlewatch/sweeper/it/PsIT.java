@@ -38,7 +38,8 @@ class PsIT {
         String now = Instant.now().toString();
         idleRunning = docker.container("run", "ps", List.of("-d", "--label", "io.idlewatch.workspace=alpha"),
                 "bash", "-c", stateFileCommand("{\"version\":1,\"workspace\":\"alpha\",\"state\":\"running\",\"updated\":\"" + now
-                        + "\",\"idle_ms\":1380000,\"timeout_ms\":1800000,\"lifetime_left_ms\":null,\"last_activity\":null}")
+                        // A long poll interval: the record must stay live (not stale) for the whole class.
+                        + "\",\"poll_interval_ms\":600000,\"idle_ms\":1380000,\"timeout_ms\":1800000,\"lifetime_left_ms\":null,\"last_activity\":null}")
                         + " && exec sleep 300");
         bare = docker.container("run", "ps", List.of("-d", "--label", "io.idlewatch.workspace=bare"), "sleep", "300");
         stopped = docker.container("run", "ps", List.of("--label", "io.idlewatch.workspace=gamma"),
@@ -95,6 +96,10 @@ class PsIT {
         assertEquals(1380000, json.get(0).path("idle_ms").asLong());
         assertTrue(json.get(1).path("agent").isNull());
         assertEquals("idle", json.get(2).path("stop_reason").asText());
+        assertEquals("live", json.get(0).path("record").asText());
+        assertEquals("none", json.get(1).path("record").asText());
+        assertEquals("final", json.get(2).path("record").asText());
+        assertEquals(0, json.get(2).path("exit_code").asInt());
     }
 
     @Test

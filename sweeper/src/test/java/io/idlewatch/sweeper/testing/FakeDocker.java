@@ -29,6 +29,10 @@ public final class FakeDocker implements DockerApi {
     public final Map<String, FakeContainer> containers = new LinkedHashMap<>();
     public final Map<String, RuntimeException> removeFailures = new HashMap<>();
     public final Map<String, byte[]> stateFiles = new HashMap<>();
+    /** Reads that fail (e.g. a timeout) instead of returning the state file. */
+    public final Map<String, RuntimeException> readFailures = new HashMap<>();
+    /** Inspects that fail, e.g. for a container removed between list and inspect. */
+    public final Map<String, RuntimeException> inspectFailures = new HashMap<>();
     public final List<String> removed = new CopyOnWriteArrayList<>();
     public final List<Boolean> removedWithVolumes = new CopyOnWriteArrayList<>();
     public final List<String> calls = new CopyOnWriteArrayList<>();
@@ -126,6 +130,10 @@ public final class FakeDocker implements DockerApi {
     public synchronized ContainerDetails inspect(String id) {
         checkReachable();
         calls.add("inspect " + id);
+        RuntimeException failure = inspectFailures.get(id);
+        if (failure != null) {
+            throw failure;
+        }
         FakeContainer c = containers.get(id);
         if (c == null) {
             throw new DockerException.NotFound("No such container: " + id, null);
@@ -169,10 +177,20 @@ public final class FakeDocker implements DockerApi {
     }
 
     @Override
-    public Optional<byte[]> readFile(String id, String path) {
+    public Optional<byte[]> readFile(String id, String path, int maxBytes) {
         checkReachable();
         calls.add("read " + id + " " + path);
-        return Optional.ofNullable(stateFiles.get(id));
+        RuntimeException failure = readFailures.get(id);
+        if (failure != null) {
+            throw failure;
+        }
+        byte[] content = stateFiles.get(id);
+        if (content != null && content.length > maxBytes) {
+            // As the real client does: the limit is the reader's, checked before reading.
+            throw new DockerException.TooLarge("cannot read " + path + " from container " + id + ": "
+                    + content.length + " bytes, more than the " + maxBytes + " read", content.length);
+        }
+        return Optional.ofNullable(content);
     }
 
     @Override

@@ -15,7 +15,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -52,7 +51,8 @@ class OpencodeSignalTest extends ActivitySignalContract {
             int status = answer.status;
             if (password != null && !("Basic " + Base64.getEncoder().encodeToString(
                     ("opencode:" + password).getBytes(StandardCharsets.UTF_8))).equals(auth)) {
-                status = 401;
+                status = 401; // as opencode's basicAuth (Hono) answers: a Basic challenge
+                exchange.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"Secure Area\"");
             }
             byte[] body = answer.body.getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", answer.contentType);
@@ -76,7 +76,7 @@ class OpencodeSignalTest extends ActivitySignalContract {
     }
 
     private static OpencodeSignal signal(int port, String password) {
-        return new OpencodeSignal("127.0.0.1", new int[] {port}, "opencode", password, Duration.ofSeconds(2),
+        return new OpencodeSignal("127.0.0.1", new int[] {port}, "opencode", password, OpencodeSignal.DEADLINE,
                 new OwnClientPorts());
     }
 
@@ -104,11 +104,15 @@ class OpencodeSignalTest extends ActivitySignalContract {
         return fixture(signal, () -> answer.body = body("busy.json"), () -> answer.body = body("empty.json"));
     }
 
+    /** An opencode recognised by a good answer that then fails with 500. */
     @Override
     protected ActivitySignal brokenSignal(java.nio.file.Path dir) throws Exception {
-        Answer answer = new Answer("{\"name\":\"UnknownError\"}");
+        Answer answer = new Answer("{}");
+        OpencodeSignal s = signal(serve(answer, null), null);
+        assertFalse(s.sample(0).fired());
         answer.status = 500;
-        return signal(serve(answer, null), null);
+        answer.body = "{\"name\":\"UnknownError\"}";
+        return s;
     }
 
     @Test
@@ -139,6 +143,10 @@ class OpencodeSignalTest extends ActivitySignalContract {
         assertEquals("opencode not running", r.detail());
     }
 
+    /**
+     * opencode behind a password the agent gets wrong answers 401 with a Basic challenge: degraded even
+     * on a port never recognised (a misconfigured sensor must not let a busy workspace stop).
+     */
     @Test
     void sendsBasicAuthAsOpencodeExpects() throws Exception {
         Answer answer = new Answer(body("busy.json"));
@@ -156,14 +164,41 @@ class OpencodeSignalTest extends ActivitySignalContract {
         assertEquals(List.of("null"), authorizations);
     }
 
+    /** A 401 without opencode's Basic challenge is some other program's: not opencode. */
     @Test
-    void unreadableBodiesAreFailures() throws Exception {
+    void a401WithoutABasicChallengeIsNotOpencode() throws Exception {
+        Answer answer = new Answer("{\"error\":\"token required\"}");
+        answer.status = 401;
+        ActivitySignal.Reading r = signal(serve(answer, null), null).sample(0);
+        assertFalse(r.fired());
+        assertEquals("opencode not running", r.detail());
+    }
+
+    @Test
+    void unreadableBodiesFromARecognisedOpencodeAreFailures() throws Exception {
         for (String bad : List.of("html.txt", "truncated.json")) {
-            Answer answer = new Answer(body(bad));
+            Answer answer = new Answer(body("idle.json"));
             int port = serve(answer, null);
-            IOException e = assertThrows(IOException.class, () -> signal(port, null).sample(0), bad);
+            OpencodeSignal s = signal(port, null);
+            assertFalse(s.sample(0).fired());
+            answer.body = body(bad);
+            IOException e = assertThrows(IOException.class, () -> s.sample(1), bad);
             assertTrue(e.getMessage().startsWith("opencode on port " + port + ": unreadable /session/status"),
                     e.getMessage());
+        }
+    }
+
+    /** A JSON API that is not opencode (any 200 JSON that is not a session map, or a 500) is quiet until recognised. */
+    @Test
+    void unreadableOrFailingAnswersFromANeverRecognisedPortAreQuiet() throws Exception {
+        Answer json = new Answer("{\"error\":\"not found\"}");
+        Answer truncated = new Answer(body("truncated.json"));
+        Answer error = new Answer("{\"name\":\"UnknownError\"}");
+        error.status = 500;
+        for (Answer other : List.of(json, truncated, error)) {
+            ActivitySignal.Reading r = signal(serve(other, null), null).sample(0);
+            assertFalse(r.fired());
+            assertEquals("opencode not running", r.detail());
         }
     }
 
@@ -184,7 +219,7 @@ class OpencodeSignalTest extends ActivitySignalContract {
         }
         int busy = serve(new Answer(body("busy.json")), null);
         OpencodeSignal both = new OpencodeSignal("127.0.0.1", new int[] {serve(page, null), busy}, "opencode", null,
-                Duration.ofSeconds(2), new OwnClientPorts());
+                OpencodeSignal.DEADLINE, new OwnClientPorts());
         assertEquals("opencode 1 busy session", both.sample(0).detail());
     }
 
@@ -193,7 +228,7 @@ class OpencodeSignalTest extends ActivitySignalContract {
         int a = serve(new Answer(body("busy.json")), null);
         int b = serve(new Answer("{\"x\":{\"type\":\"busy\"},\"y\":{\"type\":\"retry\",\"attempt\":1}}"), null);
         OpencodeSignal s = new OpencodeSignal("127.0.0.1", new int[] {a, closedPort(), b}, "opencode", null,
-                Duration.ofSeconds(2), new OwnClientPorts());
+                OpencodeSignal.DEADLINE, new OwnClientPorts());
         assertEquals("opencode 3 busy sessions", s.sample(0).detail());
     }
 
@@ -201,7 +236,7 @@ class OpencodeSignalTest extends ActivitySignalContract {
     void probePortsAreRecordedForTheHttpSignal() throws Exception {
         OwnClientPorts own = new OwnClientPorts();
         int port = serve(new Answer("{}"), null);
-        new OpencodeSignal("127.0.0.1", new int[] {port}, "opencode", null, Duration.ofSeconds(2), own).sample(0);
+        new OpencodeSignal("127.0.0.1", new int[] {port}, "opencode", null, OpencodeSignal.DEADLINE, own).sample(0);
         boolean any = false;
         for (int p = 1024; p < 65536 && !any; p++) {
             any = own.contains(p);

@@ -1,4 +1,4 @@
-package io.idlewatch.sweeper.core;
+package io.idlewatch.contract;
 
 /** The labels of SPEC §2. */
 public final class Labels {

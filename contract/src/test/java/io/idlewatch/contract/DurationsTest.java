@@ -1,4 +1,4 @@
-package io.idlewatch.agent.config;
+package io.idlewatch.contract;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,9 +21,23 @@ class DurationsTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {"30x|unknown unit 'x'", "-5m|negative durations are not allowed",
         "1.5h|fractions are not supported", "abc|not a duration", "m|not a duration", "10s5|missing unit after 5",
-        "5 m|unexpected ' '", "99999999999999h|too large", "10s-|unexpected '-'"})
+        "5 m|unexpected ' '", "99999999999999h|too large: at most 3650d (about 10 years)", "3651d|too large: at most 3650d (about 10 years)", "200000d|too large: at most 3650d (about 10 years)", "999999999999999d|too large: at most 3650d (about 10 years)", "3650d1ms|too large: at most 3650d (about 10 years)", "10s-|unexpected '-'"})
     void rejects(String text, String reason) {
         assertEquals(reason, assertThrows(IllegalArgumentException.class, () -> Durations.parse(text)).getMessage());
+    }
+
+    @Test
+    void theMaximumItselfIsAllowedAndSafeInNanoseconds() {
+        assertEquals(Durations.MAX, Durations.parse("3650d"));
+        assertEquals(Durations.MAX, Durations.parse("87600h"));
+        // every later computation adds it to a monotonic clock reading in nanoseconds
+        Math.addExact(Long.MAX_VALUE / 2, Durations.MAX.toNanos());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0,0s", "500,500ms", "90000,1m30s", "5400000,1h30m", "5405000,1h30m", "190000000,2d4h", "3600000,1h"})
+    void formatsShort(long millis, String text) {
+        assertEquals(text, Durations.formatShort(Duration.ofMillis(millis)));
     }
 
     @Test
