@@ -4,9 +4,11 @@
 #   localhost/idlewatch/agent:latest      FROM scratch: /opt/idlewatch (launcher, jlinked runtime, agent)
 #   localhost/idlewatch/workspace:latest  the example opencode workspace (images/workspace, opencode from npm)
 #   localhost/idlewatch/test-*:latest     images the integration tests run
+#   localhost/idlewatch/host:latest       FROM scratch: the host CLI (packaging/build.sh's tree + glibc);
+#                                         not in 'all': the packaging module builds it after its tree
 # Needs: a Docker engine (scripts/docker-engine), gcc, patchelf, a JDK 17 with jmods,
 # and the agent built (mvn package); npm for the workspace's opencode.
-# Usage: images/build.sh [agent|workspace|tests|all]
+# Usage: images/build.sh [agent|workspace|tests|all|host]
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -33,6 +35,18 @@ flock 9
 
 "$root/scripts/docker-engine"
 "$here/base/build.sh"
+
+# The OCI labels org.opencontainers.image.{version,revision,created}, as docker build arguments,
+# from the jar's manifest: the same values `idlewatch --version` prints from it.
+version_args() {
+  local manifest; manifest="$(unzip -p "$1" META-INF/MANIFEST.MF | tr -d '\r')"
+  entry() { awk -F': ' -v k="$1" '$1==k {print $2}' <<<"$manifest"; }
+  local revision; revision="$(entry Build-Revision)"
+  [[ -n $revision && $revision != '${'* ]] || revision=unknown
+  [[ $(entry Build-Dirty) != true ]] || revision="$revision-dirty"
+  echo --build-arg "VERSION=$(entry Implementation-Version)" --build-arg "REVISION=$revision" \
+    --build-arg "CREATED=$(entry Build-Date)"
+}
 
 build_agent() {
   need gcc gcc
@@ -65,7 +79,8 @@ build_agent() {
   chmod -R a+rX "$opt"
 
   cp "$here/agent/Dockerfile" "$ctx/Dockerfile"
-  docker build -q -t localhost/idlewatch/agent:latest "$ctx" >/dev/null
+  # shellcheck disable=SC2046 # version_args prints whole words
+  docker build -q $(version_args "$jar") -t localhost/idlewatch/agent:latest "$ctx" >/dev/null
   say "built localhost/idlewatch/agent:latest ($(docker image inspect -f '{{.Size}}' localhost/idlewatch/agent:latest | numfmt --to=iec))"
 }
 
@@ -90,10 +105,26 @@ build_tests() {
   done
 }
 
+build_host() {
+  local tree; tree="$(ls -td "$root"/packaging/target/idlewatch-*/ 2>/dev/null | head -1)"; tree="${tree%/}"
+  [[ -n $tree && -x $tree/bin/idlewatch ]] || { say "host CLI not packaged: run 'mvn -B package -pl packaging -am' first"; exit 1; }
+  local ctx="$out/host-context"
+  rm -rf "$ctx"; mkdir -p "$ctx/opt/idlewatch"
+  # only what runs; man pages, completion and units are for hosts (cp -p: the archive checks the jar's time)
+  cp -a "$tree/bin" "$tree/runtime" "$ctx/opt/idlewatch/"
+  mkdir -p "$ctx/opt/idlewatch/lib"
+  cp -p "$tree"/lib/idlewatch-sweeper.jar "$tree"/lib/idlewatch.jsa "$tree"/lib/libjnidispatch.so "$ctx/opt/idlewatch/lib/"
+  cp "$here/host/Dockerfile" "$ctx/Dockerfile"
+  # shellcheck disable=SC2046 # version_args prints whole words
+  docker build -q $(version_args "$tree/lib/idlewatch-sweeper.jar") -t localhost/idlewatch/host:latest "$ctx" >/dev/null
+  say "built localhost/idlewatch/host:latest ($(docker image inspect -f '{{.Size}}' localhost/idlewatch/host:latest | numfmt --to=iec))"
+}
+
 case "$what" in
   agent) build_agent ;;
   workspace) build_workspace ;;
   tests) build_tests ;;
   all) build_agent; build_workspace; build_tests ;;
-  *) say "usage: images/build.sh [agent|workspace|tests|all]"; exit 2 ;;
+  host) build_host ;;
+  *) say "usage: images/build.sh [agent|workspace|tests|all|host]"; exit 2 ;;
 esac

@@ -52,7 +52,8 @@ static void find_home(void) {
 /* Subcommands that only talk to the running agent: leave their signals alone (Ctrl-C works). */
 static int is_client_command(const char *arg) {
     return arg != NULL && (strcmp(arg, "status") == 0 || strcmp(arg, "touch") == 0
-                           || strcmp(arg, "timeout") == 0);
+                           || strcmp(arg, "timeout") == 0 || strcmp(arg, "stop") == 0
+                           || strcmp(arg, "--version") == 0);
 }
 
 /* Descriptors above 2 we were started with: the agent passes them on to the workload

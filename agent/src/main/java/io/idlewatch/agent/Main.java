@@ -67,7 +67,8 @@ public final class Main {
         List<String> command = commandOf(args);
         if (command == null) {
             System.err.println("usage: idlewatch -- CMD [ARGS...]\n"
-                    + "       idlewatch status [--json] | touch [--reason TEXT] | timeout DURATION|off\n"
+                    + "       idlewatch status [--json] | touch [--reason TEXT] | timeout DURATION|off"
+                    + " | stop [--reason TEXT]\n"
                     + "       idlewatch inhibit [--reason TEXT] -- CMD [ARGS...]");
             return EXIT_USAGE;
         }
@@ -195,6 +196,23 @@ public final class Main {
             idle.writeState();
         }
 
+        /**
+         * {@code idlewatch stop}, on the control thread: record the stop (reason manual) where the
+         * host reads it, then hand the supervisor the same sequence an idle stop runs.
+         */
+        private String stopManually(String reason) {
+            IdleTracker.StopInfo stop = idle.tracker().stopManually(reason);
+            if (stop == null) {
+                IdleTracker.StopInfo under = idle.tracker().stopInfo();
+                throw new IllegalStateException("already stopping" + (under == null ? "" : " (" + under.reason() + ")"));
+            }
+            idle.writeState();
+            supervisor.requestStop(request(stop));
+            boolean preStop = config.preStop() != null && !config.preStop().isEmpty();
+            return "stopping now (manual): " + (preStop ? "IDLEWATCH_PRE_STOP, " : "") + "SIGTERM, SIGKILL after "
+                    + io.idlewatch.contract.Durations.formatShort(config.stopGrace()) + "; exit code " + config.exitCode();
+        }
+
         private Supervisor.StopRequest request(IdleTracker.StopInfo stop) {
             return new Supervisor.StopRequest(stop.detail(), config.preStop(), config.stopGrace().toMillis(),
                     config.exitCode());
@@ -214,7 +232,7 @@ public final class Main {
                 try {
                     control = ControlServer.bind(socket,
                             new ControlService(idle.tracker(), new StateFile(stateDir, config.workspace()),
-                                    clientCpu),
+                                    clientCpu, this::stopManually),
                             System.err::println);
                 } catch (IOException | RuntimeException e) {
                     Log.info("control socket " + socket + " failed: " + e.getMessage()

@@ -55,6 +55,9 @@ final class Box implements AutoCloseable {
         Long pidsLimit;
         List<String> healthcheck;
         long healthIntervalNanos;
+        String cgroupns;
+        String cgroupParent;
+        List<String> binds = new ArrayList<>();
 
         Spec(String image) {
             this.image = image;
@@ -72,6 +75,15 @@ final class Box implements AutoCloseable {
         Spec label(String k, String v) { this.labels.put(k, v); return this; }
         Spec publish(int port) { this.publish = port; return this; }
         Spec pidsLimit(long limit) { this.pidsLimit = limit; return this; }
+        /** `--cgroupns=private|host`. */
+        Spec cgroupns(String mode) { this.cgroupns = mode; return this; }
+        /** `--cgroup-parent`. */
+        Spec cgroupParent(String parent) { this.cgroupParent = parent; return this; }
+        /** `-v host:container:ro`. */
+        Spec bindReadOnly(String hostPath, String containerPath) {
+            this.binds.add(hostPath + ":" + containerPath + ":ro");
+            return this;
+        }
         /** HEALTHCHECK CMD, every {@code interval}. */
         Spec healthcheck(Duration interval, String... cmd) {
             this.healthcheck = List.of(cmd);
@@ -107,6 +119,15 @@ final class Box implements AutoCloseable {
         }
         if (!spec.tmpfs.isEmpty()) {
             host.withTmpFs(spec.tmpfs);
+        }
+        if (spec.cgroupns != null) {
+            host.withCgroupnsMode(spec.cgroupns);
+        }
+        if (spec.cgroupParent != null) {
+            host.withCgroupParent(spec.cgroupParent);
+        }
+        if (!spec.binds.isEmpty()) {
+            host.withBinds(spec.binds.stream().map(com.github.dockerjava.api.model.Bind::parse).toList());
         }
         Map<String, String> labels = new HashMap<>(spec.labels);
         labels.put(RUN_LABEL, RUN_ID);

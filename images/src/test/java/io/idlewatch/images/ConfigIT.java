@@ -81,6 +81,62 @@ class ConfigIT {
         }
     }
 
+    /** Writes $AGENT_TOML to {@code file}, then execs the agent: the file exists before PID 1 starts. */
+    private static Box withFile(String file, String toml, String... env) {
+        String script = "mkdir -p \"$(dirname " + file + ")\" && printf '%s' \"$AGENT_TOML\" > " + file
+                + " && exec /opt/idlewatch/bin/idlewatch -- sh -c 'echo spawned'";
+        Box.Spec spec = Box.of(AGENT_TEST_IMAGE).env("AGENT_TOML", toml).entrypoint("sh", "-c", script);
+        for (int i = 0; i < env.length; i += 2) {
+            spec.env(env[i], env[i + 1]);
+        }
+        return spec.start();
+    }
+
+    /** tomlj (shaded into the agent's jar) reads the file in the image; each error names file, line and key. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            `timeout = 30m`                          | line 1: timeout: Unexpected 'm', expected a newline or end-of-input; quote strings, e.g. timeout = "30m"
+            `timeout = "30m"\nidle_timeout = "1h"`   | line 2: unknown key 'idle_timeout'; use one of cpu_threshold,
+            `[agent]\ntimeout = "30m"`               | line 1: 'agent' is a table; no [tables], dotted keys or {inline tables}
+            `\nhttp_ports = [4096, 99999]`           | line 2: http_ports="4096,99999": port 99999 is outside 1-65535; use comma-separated ports like 4096,8080
+            `timeout = "1m"\ntimeout = "2m"`         | line 2: timeout previously defined at line 1, column 1
+            """)
+    void badTomlFileStopsBeforeSpawning(String toml, String problem) {
+        try (Box box = withFile("/etc/idlewatch/agent.toml", toml.replace("\\n", "\n"))) {
+            assertEquals(2, box.awaitExit(Duration.ofSeconds(30)), box.logs());
+            String logs = box.logs();
+            assertTrue(logs.contains("idlewatch: /etc/idlewatch/agent.toml " + problem), logs);
+            assertEquals(1, logs.strip().lines().count(), "one line: " + logs);
+            assertFalse(logs.contains("spawned"), "the workload ran: " + logs);
+        }
+    }
+
+    /** tomlj recurses on nested arrays; the agent's 256 KiB stack must never see that. */
+    @Test
+    void deeplyNestedTomlIsAConfigError_notAStackOverflow() {
+        try (Box box = withFile("/etc/idlewatch/agent.toml", "http_ports = " + "[".repeat(20_000) + "]".repeat(20_000))) {
+            assertEquals(2, box.awaitExit(Duration.ofSeconds(30)), box.logs());
+            String logs = box.logs();
+            assertTrue(logs.contains("idlewatch: /etc/idlewatch/agent.toml line 1: nested more than 16 deep"), logs);
+            assertEquals(1, logs.strip().lines().count(), "one line: " + logs);
+        }
+    }
+
+    @Test
+    void goodTomlFileNamedByIdlewatchConfigIsApplied_theEnvironmentWins() {
+        String toml = "# a workspace's defaults\ntimeout = \"30m\"\nsignals = [\"tty\", \"exec\"]\n"
+                + "http_ports = [4096, 8080]\ncpu_threshold = 2.5\nworkspace = 'demo'\n";
+        try (Box box = withFile("/tmp/custom.toml", toml, "IDLEWATCH_CONFIG", "/tmp/custom.toml",
+                "IDLEWATCH_TIMEOUT", "45m")) {
+            assertEquals(0, box.awaitExit(Duration.ofSeconds(30)), box.logs());
+            String logs = box.logs();
+            assertTrue(logs.contains("idlewatch: config: timeout=45m ") && logs.contains(" signals=exec,tty ")
+                    && logs.contains(" cpu_threshold=2.5% ") && logs.contains(" http_ports=4096,8080 ")
+                    && logs.contains(" workspace=demo ") && logs.contains(" config=/tmp/custom.toml"), logs);
+            assertTrue(logs.contains("spawned"), logs);
+        }
+    }
+
     @Test
     void goodValuesAreLoggedOnceAndTheWorkloadRuns() {
         try (Box box = Box.of(AGENT_TEST_IMAGE).env("IDLEWATCH_TIMEOUT", "1h30m").env("IDLEWATCH_SIGNALS", "tty,exec")

@@ -2,9 +2,7 @@ package io.idlewatch.agent.config;
 
 import io.idlewatch.contract.Durations;
 
-import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -43,8 +41,6 @@ public final class AgentConfig {
     static final String VERBOSE_VARIABLE = "IDLEWATCH_VERBOSE";
     /** Shorter polls are busy-work for PID 1; longer ones are the user's choice. */
     public static final Duration MIN_POLL_INTERVAL = Duration.ofMillis(100);
-    /** The TOML file holds a dozen short keys; anything near this size is the wrong file. */
-    static final int MAX_CONFIG_BYTES = 64 * 1024;
     /**
      * SIGTERM → SIGKILL. Docker and Podman SIGKILL the container 10 s after {@code docker stop}'s
      * TERM; 8 s leaves the agent time to KILL what ignored the TERM, reap it and write the final
@@ -97,6 +93,14 @@ public final class AgentConfig {
             this.emptyIsAValue = emptyIsAValue;
             this.example = example;
         }
+    }
+
+    /**
+     * One key of the TOML file, its value in the environment's text form ({@code [4096, 8080]} is
+     * {@code "4096,8080"}) and the line of its key. Not in {@link TomlConfigFile}, which alone touches
+     * tomlj: a workspace without a file loads neither.
+     */
+    record FileValue(String key, String text, int line) {
     }
 
     /** A value with where it came from, for error messages. */
@@ -176,7 +180,7 @@ public final class AgentConfig {
      */
     public static AgentConfig load(Map<String, String> env, Path root) {
         Path file = null;
-        Map<String, FlatToml.Value> fileValues = Map.of();
+        Map<String, FileValue> fileValues = Map.of();
         String explicit = env.get(CONFIG_VARIABLE);
         if (explicit != null && !explicit.isBlank()) {
             try {
@@ -196,21 +200,15 @@ public final class AgentConfig {
             }
         }
         if (file != null) {
-            String text;
-            try {
-                text = read(file);
-            } catch (IOException e) {
-                throw new ConfigException(CONFIG_VARIABLE + "=\"" + file + "\": cannot read it (" + e.getMessage()
-                        + "); use the path of a readable TOML file like " + DEFAULT_CONFIG_FILE);
-            }
-            fileValues = FlatToml.parse(text, file.toString());
+            // the one call into tomlj: without a file, none of its classes (nor ANTLR's) is loaded
+            fileValues = TomlConfigFile.read(file);
         }
 
         Map<String, Setting> byKey = new java.util.HashMap<>();
         for (Setting s : Setting.values()) {
             byKey.put(s.key, s);
         }
-        for (FlatToml.Value v : fileValues.values()) {
+        for (FileValue v : fileValues.values()) {
             if (!byKey.containsKey(v.key())) {
                 throw new ConfigException(file + " line " + v.line() + ": unknown key '" + v.key()
                         + "'; use one of " + String.join(", ", byKey.keySet().stream().sorted().toList()));
@@ -220,7 +218,7 @@ public final class AgentConfig {
         Map<Setting, Raw> raw = new EnumMap<>(Setting.class);
         for (Setting s : Setting.values()) {
             String fromEnv = env.get(s.variable);
-            FlatToml.Value fromFile = fileValues.get(s.key);
+            FileValue fromFile = fileValues.get(s.key);
             if (fromEnv != null && (s.emptyIsAValue || !fromEnv.isBlank())) {
                 raw.put(s, new Raw(s, fromEnv, ""));
             } else if (fromFile != null) {
@@ -239,25 +237,6 @@ public final class AgentConfig {
         }
         Collections.sort(warnings);
         return new AgentConfig(raw, root, file, env, warnings);
-    }
-
-    /**
-     * The file's text, at most {@link #MAX_CONFIG_BYTES}: a path to something huge (a log, a device
-     * that looks like a file) fails with a line, not with the agent out of memory.
-     */
-    private static String read(Path file) throws IOException {
-        byte[] bytes;
-        try (java.io.InputStream in = Files.newInputStream(file)) {
-            bytes = in.readNBytes(MAX_CONFIG_BYTES + 1);
-        }
-        if (bytes.length > MAX_CONFIG_BYTES) {
-            throw new IOException("larger than " + MAX_CONFIG_BYTES / 1024 + " KiB; the file holds a dozen keys");
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new IOException("not UTF-8 text");
-        }
     }
 
     private static boolean isSetting(String variable) {

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code idlewatch status|touch|timeout|inhibit …}: the launcher's client
+ * {@code idlewatch status|touch|timeout|inhibit|stop …}: the launcher's client
  * subcommands. One class per subcommand; here, the dispatch and the one place
  * failures become exit codes: 0 ok, 1 agent not reachable, 2 usage error or
  * refused by the agent (inhibit: CMD's own code).
@@ -18,7 +18,9 @@ public final class ControlCommands {
     public static final int EXIT_OK = 0;
     public static final int EXIT_UNREACHABLE = 1;
     public static final int EXIT_USAGE = 2;
-    public static final List<String> NAMES = List.of("status", "touch", "timeout", "inhibit");
+    public static final List<String> NAMES = List.of("status", "touch", "timeout", "inhibit", "stop");
+    /** Answered from the jar itself, with no agent running: handled here for the same exit codes. */
+    public static final String VERSION = "--version";
 
     /** Bad arguments: exit 2 with the message and the usage line. */
     static final class UsageException extends Exception {
@@ -56,7 +58,7 @@ public final class ControlCommands {
     }
 
     public static boolean isControlCommand(String arg) {
-        return NAMES.contains(arg);
+        return NAMES.contains(arg) || VERSION.equals(arg);
     }
 
     /**
@@ -73,6 +75,8 @@ public final class ControlCommands {
             case "touch" -> new TouchCommand(ctx, rest);
             case "timeout" -> new TimeoutCommand(ctx, rest);
             case "inhibit" -> new InhibitCommand(ctx, rest);
+            case "stop" -> new StopCommand(ctx, rest);
+            case VERSION -> new VersionCommand(ctx, rest);
             default -> throw new IllegalArgumentException(args[0]);
         };
         try {
@@ -98,6 +102,8 @@ public final class ControlCommands {
             case "status" -> "idlewatch status [--json]";
             case "touch" -> "idlewatch touch [--reason TEXT]";
             case "timeout" -> "idlewatch timeout DURATION|off   (e.g. 30m, 1h30m, 90s)";
+            case "stop" -> "idlewatch stop [--reason TEXT]";
+            case VERSION -> "idlewatch --version";
             default -> "idlewatch inhibit [--reason TEXT] -- CMD [ARGS...]";
         };
     }

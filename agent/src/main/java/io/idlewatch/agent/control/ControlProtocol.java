@@ -43,7 +43,9 @@ public final class ControlProtocol {
     public static final String TOUCH = "touch";
     public static final String TIMEOUT = "timeout";
     public static final String HOLD = "hold";
-    public static final List<String> VERBS = List.of(STATUS, TOUCH, TIMEOUT, HOLD);
+    /** Runs the agent's stop sequence now, recorded with reason {@code manual}; optional {@code reason}. */
+    public static final String STOP = "stop";
+    public static final List<String> VERBS = List.of(STATUS, TOUCH, TIMEOUT, HOLD, STOP);
     /** Optional on every request: the client's own CPU so far, in milliseconds. */
     public static final String CPU_MS = "cpu_ms";
 

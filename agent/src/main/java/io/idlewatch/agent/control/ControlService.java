@@ -33,9 +33,25 @@ public final class ControlService {
      */
     public static final int MAX_HOLDS = 32;
 
+    /**
+     * Starts the agent's stop sequence with reason {@code manual} ({@code idlewatch stop}). Returns
+     * the line for the user, or throws {@link IllegalStateException} with the refusal (a stop is
+     * already under way).
+     */
+    @FunctionalInterface
+    public interface ManualStop {
+        String stop(String reason);
+
+        /** For a service with no supervisor behind it (tests of the other verbs). */
+        ManualStop UNAVAILABLE = reason -> {
+            throw new IllegalStateException("stop is not available in this agent");
+        };
+    }
+
     private final IdleTracker tracker;
     private final StateFile json;
     private final ClientCpu clientCpu;
+    private final ManualStop manualStop;
     private final Map<String, String> holds = new LinkedHashMap<>();
     private long nextHold = 1;
 
@@ -44,9 +60,15 @@ public final class ControlService {
      * @param clientCpu where the CPU each client reports ({@code cpu_ms}) goes, to be left out of the cpu signal
      */
     public ControlService(IdleTracker tracker, StateFile json, ClientCpu clientCpu) {
+        this(tracker, json, clientCpu, ManualStop.UNAVAILABLE);
+    }
+
+    /** @param manualStop what {@code idlewatch stop} sets off: the supervisor's stop sequence */
+    public ControlService(IdleTracker tracker, StateFile json, ClientCpu clientCpu, ManualStop manualStop) {
         this.tracker = tracker;
         this.json = json;
         this.clientCpu = clientCpu;
+        this.manualStop = manualStop;
     }
 
     /** Answers one request line (without its newline). */
@@ -63,6 +85,7 @@ public final class ControlService {
             case ControlProtocol.TOUCH -> touch(r);
             case ControlProtocol.TIMEOUT -> timeout(r);
             case ControlProtocol.HOLD -> hold(r);
+            case ControlProtocol.STOP -> stop(r);
             default -> Reply.of(ControlProtocol.error("unknown command " + r.verb()));
         };
     }
@@ -105,6 +128,20 @@ public final class ControlService {
             msg += ": already idle " + Durations.formatSeconds(tracker.idleMillis()) + ", stopping at the next poll";
         }
         return Reply.of(ControlProtocol.okMessage(msg));
+    }
+
+    /**
+     * Allowed from inside the container as from the host: stopping early escapes no limit (the
+     * lifetime cap and the maximum timeout only ever bring a stop closer), and anyone who can reach
+     * the socket could end the workload with kill anyway.
+     */
+    private Reply stop(ControlProtocol.Request r) {
+        String reason = ControlProtocol.clip(r.arg("reason"));
+        try {
+            return Reply.of(ControlProtocol.okMessage(manualStop.stop(reason == null || reason.isBlank() ? null : reason)));
+        } catch (IllegalStateException refused) {
+            return Reply.of(ControlProtocol.error(refused.getMessage()));
+        }
     }
 
     private Reply hold(ControlProtocol.Request r) {

@@ -70,7 +70,7 @@ public final class IdleTracker {
     }
 
     /**
-     * Why and when the agent is stopping; reason is idle, lifetime, workload-exit or signal.
+     * Why and when the agent is stopping; reason is idle, lifetime, manual, workload-exit or signal.
      * {@code frozenMillis}: the stop came right after the container was frozen that long, else -1.
      */
     public record StopInfo(String reason, long atEpochMillis, int exitCode, String detail, long frozenMillis) {
@@ -335,6 +335,27 @@ public final class IdleTracker {
             return null;
         }
         stopping(Decision.STOP_LIFETIME, now, clock.epochMillis());
+        return stop;
+    }
+
+    /**
+     * {@code idlewatch stop}: marks the stop (reason {@code manual}, the configured exit code) and
+     * returns it, or null when a stop is already under way (that one keeps its reason).
+     */
+    public synchronized StopInfo stopManually(String reason) {
+        if (stop != null || !state.equals("running")) {
+            return null;
+        }
+        long now = clock.nanoTime();
+        state = "stopping";
+        StringBuilder line = new StringBuilder(160).append("manual stop");
+        if (reason != null && !reason.isBlank()) {
+            line.append(": ").append(clean(reason));
+        }
+        line.append(" (idle ").append(Durations.formatMeasured(Duration.ofNanos(now - lastActivityNanos)))
+                .append("; last activity: ");
+        appendLastActivity(line, now);
+        stop = new StopInfo("manual", clock.epochMillis(), exitCode, line.append(')').toString());
         return stop;
     }
 

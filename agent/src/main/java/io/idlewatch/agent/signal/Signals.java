@@ -1,8 +1,8 @@
 package io.idlewatch.agent.signal;
 
 import io.idlewatch.agent.config.AgentConfig;
-import io.idlewatch.agent.signal.cpu.CgroupCpuReader;
 import io.idlewatch.agent.signal.cpu.ClientCpu;
+import io.idlewatch.agent.signal.cpu.ContainerCpu;
 import io.idlewatch.agent.signal.cpu.CpuSignal;
 import io.idlewatch.agent.signal.cpu.ProcessCpuReader;
 import io.idlewatch.agent.signal.exec.ExecSignal;
@@ -31,7 +31,7 @@ public final class Signals {
         OwnClientPorts own = new OwnClientPorts();
         for (String name : config.signals()) {
             switch (name) {
-                case "cpu" -> signals.add(new CpuSignal(new CgroupCpuReader(paths.cgroup(), paths.proc()),
+                case "cpu" -> signals.add(new CpuSignal(new ContainerCpu(),
                         new ProcessCpuReader(paths.proc()), agentPid, clients, config.cpuThreshold()));
                 case "exec" -> signals.add(new ExecSignal(paths.proc()));
                 case "tty" -> signals.add(new TtySignal(paths.dev()));

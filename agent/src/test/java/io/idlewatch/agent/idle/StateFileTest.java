@@ -1,15 +1,20 @@
 package io.idlewatch.agent.idle;
 
+import io.idlewatch.contract.StateRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 class StateFileTest {
     @TempDir
@@ -80,5 +85,145 @@ class StateFileTest {
         String text = Files.readString(file.path());
         assertFalse(Files.exists(dir.resolve("state.json.tmp")));
         assertEquals(true, text.contains("\"idle_ms\":5000"));
+    }
+
+    // The file is the contract's StateRecord (module contract), which the host reads back; these check
+    // that every field of the tracker's status lands in its field, for every kind of record.
+
+    /** A workspace name as hostile as an environment variable can be. */
+    static final String HOSTILE = "ws \"q\" \\ \n\r\t\u0000\u001f\u007f \u2028\u2029 é 日本 \uD83D\uDE00 </script>";
+
+    private final ScriptedSignal cpu = new ScriptedSignal("cpu");
+    private final ScriptedSignal http = new ScriptedSignal("http");
+
+    private IdleTracker tracker(Duration timeout, Duration maxLifetime) {
+        return new IdleTracker(List.of(cpu, http), clock, timeout, null, maxLifetime, Duration.ZERO, 0, s -> { },
+                Duration.ofSeconds(2), IdleTracker.INLINE);
+    }
+
+    @Test
+    void runningRecord() throws Exception {
+        IdleTracker t = tracker(Duration.ofMinutes(30), Duration.ofHours(8));
+        clock.advance(Duration.ofSeconds(10));
+        http.fireNext = true;
+        t.poll();
+        clock.advance(Duration.ofMillis(1500));
+        t.poll();
+        StateRecord r = written(t.status(), HOSTILE);
+        assertEquals(StateRecord.STATE_RUNNING, r.state());
+        assertEquals(HOSTILE, r.workspace());
+        assertEquals(Duration.ofSeconds(2), r.pollInterval());
+        assertEquals(Duration.ofMillis(1500), r.idle());
+        assertEquals(Duration.ofHours(8).minusMillis(11_500), r.lifetimeLeft());
+        assertEquals("http", r.lastActivitySignal());
+        assertEquals(Instant.ofEpochMilli(FakeClock.EPOCH + 10_000), r.signals().get(3).lastFired());
+        assertNull(r.stop());
+    }
+
+    @Test
+    void stoppedRecordForEveryReason() throws Exception {
+        for (String reason : StateRecord.Stop.REASONS) {
+            IdleTracker t = tracker(Duration.ofMinutes(1), Duration.ofMinutes(2));
+            clock.advance(Duration.ofSeconds(1));
+            t.poll();
+            switch (reason) {
+                // Polled every interval, as the loop does: a longer gap would be a freeze.
+                case StateRecord.Stop.REASON_IDLE -> pollUntilStop(t, false);
+                case StateRecord.Stop.REASON_LIFETIME -> pollUntilStop(t, true);
+                default -> t.markStopping(reason, 143, "got \"" + reason + "\" \\ \u2028 é");
+            }
+            t.markStopped();
+            StateRecord r = written(t.status(), null);
+            assertEquals(StateRecord.STATE_STOPPED, r.state(), reason);
+            assertEquals(reason, r.stop().reason());
+            assertEquals(reason.equals("idle") || reason.equals("lifetime") ? 0 : 143, r.stop().exitCode(), reason);
+            assertEquals(Instant.ofEpochMilli(clock.epochMillis()), r.stop().at(), reason);
+            assertNull(r.stop().frozen(), reason);
+        }
+    }
+
+    /** Polls every two seconds, active all along or not, until the tracker decides to stop. */
+    private void pollUntilStop(IdleTracker t, boolean active) {
+        for (int i = 0; i < 1000; i++) {
+            http.fireNext = active;
+            clock.advance(Duration.ofSeconds(2));
+            if (t.poll().isStop()) {
+                return;
+            }
+        }
+        throw new AssertionError("no stop");
+    }
+
+    @Test
+    void frozenRecord() throws Exception {
+        IdleTracker t = tracker(Duration.ofMinutes(1), null);
+        t.poll();
+        clock.advance(Duration.ofMinutes(5)); // docker pause: no poll for five minutes
+        assertEquals(IdleTracker.Decision.STOP_IDLE, t.poll());
+        StateRecord r = written(t.status(), "frozen");
+        assertEquals(StateRecord.STATE_STOPPING, r.state());
+        assertEquals(Duration.ofMinutes(5).minusSeconds(2), r.stop().frozen());
+        assertNull(r.lifetimeLeft(), "no cap");
+        assertNull(r.maxLifetime());
+    }
+
+    @Test
+    void degradedSignalRecord() throws Exception {
+        cpu.failure = new IllegalStateException("bad \"stat\" \\ \u0001 \u2028 é 日本 \uD83D\uDE00");
+        IdleTracker t = tracker(null, null);
+        clock.advance(Duration.ofSeconds(3));
+        t.poll();
+        StateRecord r = written(t.status(), null);
+        StateRecord.Signal sig = r.signals().get(0);
+        assertEquals("cpu", sig.name());
+        assertEquals(true, sig.degraded());
+        assertEquals("degraded: bad \"stat\" \\ \u0001 \u2028 é 日本 \uD83D\uDE00", sig.detail());
+        assertEquals("cpu", r.lastActivitySignal(), "a degraded signal counts as activity");
+        assertNull(r.timeout(), "off");
+    }
+
+    /**
+     * Writes the real file and returns its record, after checking that the file's bytes are the
+     * contract writer's and that each field is the status's own.
+     */
+    private StateRecord written(IdleTracker.Status s, String workspace) throws Exception {
+        StateFile file = new StateFile(dir.resolve("w" + System.nanoTime()), workspace);
+        file.write(s);
+        StateRecord r = file.record(s);
+        assertArrayEquals(r.fileText().getBytes(StandardCharsets.UTF_8), Files.readAllBytes(file.path()));
+        assertEquals(StateRecord.FORMAT_VERSION, r.version());
+        assertEquals(workspace, r.workspace());
+        assertEquals(s.state(), r.state());
+        assertEquals(Instant.ofEpochMilli(s.nowEpochMillis()), r.updated());
+        assertEquals(Instant.ofEpochMilli(s.startedEpochMillis()), r.started());
+        assertEquals(s.pollInterval(), r.pollInterval());
+        assertEquals(Duration.ofMillis(s.idleMillis()), r.idle());
+        assertEquals(s.timeout(), r.timeout());
+        assertEquals(s.maxLifetime(), r.maxLifetime());
+        assertEquals(s.lifetimeLeftMillis() < 0 ? null : Duration.ofMillis(s.lifetimeLeftMillis()), r.lifetimeLeft());
+        assertEquals(s.lastActivityEpochMillis() < 0 ? null : Instant.ofEpochMilli(s.lastActivityEpochMillis()),
+                r.lastActivity());
+        assertEquals(s.lastActivitySignal(), r.lastActivitySignal());
+        assertEquals(s.signals().size(), r.signals().size());
+        for (int i = 0; i < s.signals().size(); i++) {
+            IdleTracker.SignalStatus a = s.signals().get(i);
+            StateRecord.Signal b = r.signals().get(i);
+            assertEquals(a.name(), b.name());
+            assertEquals(a.enabled(), b.enabled());
+            assertEquals(a.lastFiredEpochMillis() < 0 ? null : Instant.ofEpochMilli(a.lastFiredEpochMillis()), b.lastFired());
+            assertEquals(a.lastFiredDetail(), b.lastFiredDetail());
+            assertEquals(a.degraded(), b.degraded());
+            assertEquals(a.detail(), b.detail());
+        }
+        if (s.stop() == null) {
+            assertNull(r.stop());
+        } else {
+            assertEquals(s.stop().reason(), r.stop().reason());
+            assertEquals(Instant.ofEpochMilli(s.stop().atEpochMillis()), r.stop().at());
+            assertEquals(s.stop().exitCode(), r.stop().exitCode());
+            assertEquals(s.stop().detail(), r.stop().detail());
+            assertEquals(s.stop().frozenMillis() < 0 ? null : Duration.ofMillis(s.stop().frozenMillis()), r.stop().frozen());
+        }
+        return r;
     }
 }

@@ -1,6 +1,7 @@
 package io.idlewatch.sweeper.cli;
 
 import io.idlewatch.sweeper.config.ConfigException;
+import io.idlewatch.sweeper.core.WorkspaceAgent;
 import io.idlewatch.sweeper.docker.DockerUnreachableException;
 import picocli.CommandLine;
 
@@ -47,12 +48,20 @@ public final class Cli {
         if (e instanceof DockerUnreachableException) {
             return ExitCodes.DOCKER_UNREACHABLE;
         }
+        if (e instanceof WorkspaceAgent.UnknownWorkspace || e instanceof WorkspaceAgent.Refused) {
+            return ExitCodes.USAGE;
+        }
+        if (e instanceof WorkspaceAgent.NoAgent) {
+            return ExitCodes.NO_AGENT;
+        }
         return ExitCodes.REMOVAL_FAILED;
     }
 
     private static String message(Exception e) {
         String text = e.getMessage();
-        if (e instanceof ConfigException || e instanceof DockerUnreachableException) {
+        if (e instanceof ConfigException || e instanceof DockerUnreachableException
+                || e instanceof WorkspaceAgent.UnknownWorkspace || e instanceof WorkspaceAgent.Refused
+                || e instanceof WorkspaceAgent.NoAgent) {
             return text;
         }
         return "unexpected " + e.getClass().getSimpleName() + (text == null ? "" : ": " + text);

@@ -11,6 +11,11 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     /** Docker unreachable, or an engine too old for our API version. */
     public static final int DOCKER_UNREACHABLE = 3;
+    /**
+     * The host verbs ({@code timeout}, {@code touch}, {@code stop}): no agent to act on — the
+     * container is not running, has no {@code /opt/idlewatch/bin/idlewatch}, or its agent does not answer.
+     */
+    public static final int NO_AGENT = 4;
 
     private ExitCodes() {
     }

@@ -140,6 +140,7 @@ final class PsCommand implements Callable<Integer> {
         String why = switch (reason) {
             case "idle" -> "idle";
             case "lifetime" -> "lifetime cap";
+            case "manual" -> "manual"; // idlewatch stop, from the host or inside; its reason is in the state file
             case "workload-exit" -> "workload exit " + stop.exitCode().map(String::valueOf).orElse("?");
             default -> reason + stop.detail().map(d -> ": " + d).orElse("");
         };

@@ -7,6 +7,7 @@ import io.idlewatch.sweeper.core.LabelSelector;
 import io.idlewatch.sweeper.core.SweepReport;
 import io.idlewatch.sweeper.core.Watcher;
 import io.idlewatch.sweeper.docker.DockerApi;
+import io.idlewatch.sweeper.metrics.WatchMetrics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -47,6 +48,11 @@ final class WatchCommand implements Callable<Integer> {
             description = "Wait this long after a container dies before sweeping. Default 5s.")
     Duration grace = DEFAULT_GRACE;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 "
+                    + "(port 0: any free port, printed at start).")
+    String metrics;
+
     @Override
     public Integer call() {
         HostConfig hostConfig = options.checkAndLoadConfig(parent.context);
@@ -56,17 +62,20 @@ final class WatchCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--interval must be more than 0; " + Durations.EXAMPLE);
         }
+        MetricsAddress address = metrics == null ? null : MetricsAddress.parse(spec, metrics);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (DockerApi docker = parent.connect()) {
+        try (DockerApi docker = parent.connect();
+             MetricsServer served = MetricsServer.start(address, docker, selector, parent.context.clock())) {
             Watcher watcher = new Watcher(docker, options.sweeper(docker, selector, hostConfig, parent.context),
-                    every, grace, parent.context.clock(), new Printer(out, err));
+                    every, grace, parent.context.clock(), new Printer(out, err, served.metrics()));
             // SIGTERM and SIGINT only ask to stop: the removals under way finish, then we exit 0.
             Signal.handle(new Signal("TERM"), signal -> watcher.requestStop());
             Signal.handle(new Signal("INT"), signal -> watcher.requestStop());
             out.println(TerminalText.line("watching " + parent.endpoint().url() + " for " + selector + ": on die (+"
                     + Durations.formatShort(grace) + ") and every " + Durations.formatShort(every)
-                    + (options.dryRun ? " (dry run)" : "")));
+                    + (options.dryRun ? " (dry run)" : "")
+                    + (served.url() == null ? "" : "; metrics at " + served.url())));
             out.flush();
             watcher.run(options.dryRun);
             out.println("stopped");
@@ -79,10 +88,26 @@ final class WatchCommand implements Callable<Integer> {
     private final class Printer implements Watcher.Listener {
         private final PrintWriter out;
         private final PrintWriter err;
+        private final WatchMetrics metrics;
 
-        Printer(PrintWriter out, PrintWriter err) {
+        Printer(PrintWriter out, PrintWriter err, WatchMetrics metrics) {
             this.out = out;
             this.err = err;
+            this.metrics = metrics;
+        }
+
+        @Override
+        public void onEventStream(boolean connected) {
+            if (metrics != null) {
+                metrics.eventStream(connected);
+            }
+        }
+
+        @Override
+        public void onSweepFailed() {
+            if (metrics != null) {
+                metrics.sweepFailed();
+            }
         }
 
         @Override
@@ -95,6 +120,9 @@ final class WatchCommand implements Callable<Integer> {
 
         @Override
         public void onReport(SweepReport report) {
+            if (metrics != null) {
+                metrics.sweepDone(report, parent.context.clock().instant());
+            }
             if (report.outcomes().isEmpty()) {
                 return;
             }

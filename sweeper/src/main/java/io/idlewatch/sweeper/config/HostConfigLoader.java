@@ -1,5 +1,7 @@
 package io.idlewatch.sweeper.config;
 
+import io.idlewatch.contract.TomlNesting;
+
 import io.idlewatch.contract.Durations;
 import org.tomlj.Toml;
 import org.tomlj.TomlArray;
@@ -38,7 +40,7 @@ public final class HostConfigLoader {
      */
     static final int MAX_FILE_BYTES = 64 * 1024;
     /** Arrays and inline tables nested deeper than this are refused before parsing (see checkNesting). */
-    static final int MAX_NESTING = 16;
+    static final int MAX_NESTING = TomlNesting.MAX_DEPTH;
 
     private static final Set<String> WORKSPACE_KEYS = Set.of(OLDER_THAN, VOLUMES);
     private static final Set<String> DEFAULTS_KEYS = Set.of(OLDER_THAN, VOLUMES, INTERVAL);
@@ -100,42 +102,13 @@ public final class HostConfigLoader {
     /**
      * tomlj parses arrays and inline tables recursively, so {@code a = [[[[…} a few thousand deep
      * overflows the stack (found by fuzzing). Our keys need no nesting at all; refuse depth beyond
-     * {@link #MAX_NESTING} before parsing, counting brackets outside strings and comments.
+     * {@link #MAX_NESTING} before parsing ({@link TomlNesting}, shared with the agent's file reader).
      */
     private static void checkNesting(Path file, String text) {
-        int depth = 0;
-        int line = 1;
-        int n = text.length();
-        int i = 0;
-        while (i < n) {
-            char c = text.charAt(i);
-            if (c == '\n') {
-                line++;
-            } else if (c == '#') {
-                while (i < n && text.charAt(i) != '\n') {
-                    i++;
-                }
-                continue;
-            } else if (c == '"' || c == '\'') {
-                String close = text.startsWith(String.valueOf(c).repeat(3), i) ? String.valueOf(c).repeat(3) : String.valueOf(c);
-                i += close.length();
-                while (i < n && !text.startsWith(close, i)) {
-                    if (text.charAt(i) == '\n') {
-                        line++;
-                    }
-                    i += c == '"' && text.charAt(i) == '\\' ? 2 : 1;
-                }
-                i += close.length();
-                continue;
-            } else if (c == '[' || c == '{') {
-                if (++depth > MAX_NESTING) {
-                    throw new ConfigException(file + ":" + line + ": nested more than " + MAX_NESTING
-                            + " deep; a host config needs no nesting");
-                }
-            } else if (c == ']' || c == '}') {
-                depth = Math.max(0, depth - 1);
-            }
-            i++;
+        int line = TomlNesting.tooDeepAt(text);
+        if (line > 0) {
+            throw new ConfigException(file + ":" + line + ": nested more than " + MAX_NESTING
+                    + " deep; a host config needs no nesting");
         }
     }
 

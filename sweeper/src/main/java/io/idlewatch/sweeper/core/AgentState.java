@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.idlewatch.contract.Durations;
+import io.idlewatch.contract.StateRecord;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,33 +16,28 @@ import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
- * The agent's state file ({@code /run/idlewatch/state.json}; schema in the agent's
- * {@code StateFile}). The file lives in the workspace, so its author may be hostile: it is parsed
- * strictly and within bounds (size, nesting, string and number lengths, tokens; no duplicate keys,
- * nothing after the object), and every field is type- and range-checked. A field that fails its
- * check is unknown; a file that is not one well-formed object is no state at all. Nothing thrown
- * while reading it escapes {@link #parse}.
+ * The agent's state file ({@code /run/idlewatch/state.json}), read into the schema the agent
+ * writes it from ({@link StateRecord}, in module contract) through that schema's field names. The
+ * file lives in the workspace, so its author may be hostile: it is parsed strictly and within
+ * bounds (size, nesting, string and number lengths, tokens; no duplicate keys, nothing after the
+ * object), and every field is type- and range-checked. A field that fails its check is unknown
+ * (null in {@link #record}, empty here); a file that is not one well-formed object is no state at
+ * all. Nothing thrown while reading it escapes {@link #parse}.
+ *
+ * @param raw    the object as read (for {@code ps --json})
+ * @param record every field the agent writes, null where the file says null or could not be trusted
  */
-public record AgentState(
-        JsonNode raw,
-        Optional<String> workspace,
-        Optional<String> state,
-        Optional<Instant> updated,
-        Duration pollInterval,
-        Optional<Duration> idle,
-        Optional<Duration> timeout,
-        Optional<Duration> lifetimeLeft,
-        Optional<Instant> lastActivity,
-        Optional<String> lastActivitySignal,
-        Optional<Stop> stop) {
+public record AgentState(JsonNode raw, StateRecord record) {
 
-    public static final String PATH = "/run/idlewatch/state.json";
+    public static final String PATH = StateRecord.DIR + "/" + StateRecord.FILE_NAME;
     /** Where the agent writes it when /run is not writable for its user (non-root, read-only /run). */
-    public static final String FALLBACK_PATH = "/tmp/idlewatch/state.json";
+    public static final String FALLBACK_PATH = StateRecord.FALLBACK_DIR + "/" + StateRecord.FILE_NAME;
 
     /**
      * The most of a state file we read, and the most the engine may send us for it. The real file is
@@ -69,8 +65,6 @@ public record AgentState(
     static final Instant EARLIEST = Instant.parse("2000-01-01T00:00:00Z");
     static final Instant LATEST = Instant.parse("2200-01-01T00:00:00Z");
 
-    public static final Set<String> STATES = Set.of("running", "stopping", "stopped");
-
     private static final ObjectMapper JSON = new ObjectMapper(new JsonFactoryBuilder()
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxDocumentLength(MAX_FILE_BYTES)
@@ -83,11 +77,6 @@ public record AgentState(
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
-    /** Why and when the agent stopped its workload; {@code frozen} when the stop followed a freeze. */
-    public record Stop(Optional<String> reason, Optional<Instant> at, Optional<Integer> exitCode, Optional<String> detail,
-                       Optional<Duration> frozen) {
-    }
 
     /** Empty when the bytes are not one well-formed JSON object within the bounds above. */
     public static Optional<AgentState> parse(byte[] content) {
@@ -109,59 +98,189 @@ public record AgentState(
         if (root == null || !root.isObject()) {
             return Optional.empty();
         }
-        JsonNode stop = root.path("stop");
-        return Optional.of(new AgentState(
-                root,
-                text(root, "workspace"),
-                text(root, "state").filter(STATES::contains),
-                instant(root, "updated"),
-                millis(root, "poll_interval_ms").filter(p -> p.compareTo(MIN_POLL_INTERVAL) >= 0)
-                        .orElse(DEFAULT_POLL_INTERVAL),
-                millis(root, "idle_ms"),
-                millis(root, "timeout_ms"),
-                millis(root, "lifetime_left_ms"),
-                instant(root, "last_activity"),
-                text(root, "last_activity_signal"),
-                stop.isObject()
-                        ? Optional.of(new Stop(text(stop, "reason"), instant(stop, "at"), exitCode(stop, "exit_code"),
-                                text(stop, "detail"), millis(stop, "frozen_ms")))
-                        : Optional.empty()));
+        return Optional.of(new AgentState(root, read(root)));
     }
 
-    private static Optional<String> text(JsonNode node, String field) {
+    /** Every field of the schema, each checked on its own. */
+    private static StateRecord read(JsonNode root) {
+        JsonNode stop = root.path(StateRecord.FIELD_STOP);
+        return new StateRecord(
+                version(root, StateRecord.FIELD_VERSION),
+                text(root, StateRecord.FIELD_WORKSPACE),
+                state(root, StateRecord.FIELD_STATE),
+                instant(root, StateRecord.FIELD_UPDATED),
+                instant(root, StateRecord.FIELD_STARTED),
+                pollInterval(root, StateRecord.FIELD_POLL_INTERVAL_MS),
+                millis(root, StateRecord.FIELD_IDLE_MS),
+                millis(root, StateRecord.FIELD_TIMEOUT_MS),
+                millis(root, StateRecord.FIELD_MAX_LIFETIME_MS),
+                millis(root, StateRecord.FIELD_LIFETIME_LEFT_MS),
+                instant(root, StateRecord.FIELD_LAST_ACTIVITY),
+                text(root, StateRecord.FIELD_LAST_ACTIVITY_SIGNAL),
+                signals(root.path(StateRecord.FIELD_SIGNALS)),
+                stop.isObject()
+                        ? new StateRecord.Stop(
+                                text(stop, StateRecord.Stop.FIELD_REASON),
+                                instant(stop, StateRecord.Stop.FIELD_AT),
+                                exitCode(stop, StateRecord.Stop.FIELD_EXIT_CODE),
+                                text(stop, StateRecord.Stop.FIELD_DETAIL),
+                                millis(stop, StateRecord.Stop.FIELD_FROZEN_MS))
+                        : null);
+    }
+
+    /** The signals in the file's order; an entry that is not an object, or has no usable name, is left out. */
+    private static List<StateRecord.Signal> signals(JsonNode signals) {
+        List<StateRecord.Signal> list = new ArrayList<>();
+        if (!signals.isObject()) {
+            return list;
+        }
+        for (Map.Entry<String, JsonNode> e : signals.properties()) {
+            String name = e.getKey();
+            JsonNode s = e.getValue();
+            if (!s.isObject() || name.isBlank() || name.length() > MAX_FIELD_CHARS) {
+                continue;
+            }
+            list.add(new StateRecord.Signal(name,
+                    bool(s, StateRecord.Signal.FIELD_ENABLED),
+                    instant(s, StateRecord.Signal.FIELD_LAST_FIRED),
+                    text(s, StateRecord.Signal.FIELD_LAST_FIRED_DETAIL),
+                    bool(s, StateRecord.Signal.FIELD_DEGRADED),
+                    text(s, StateRecord.Signal.FIELD_DETAIL)));
+        }
+        return list;
+    }
+
+    public Optional<String> workspace() {
+        return Optional.ofNullable(record.workspace());
+    }
+
+    /** running, stopping or stopped; anything else is unknown. */
+    public Optional<String> state() {
+        return Optional.ofNullable(record.state());
+    }
+
+    public Optional<Instant> updated() {
+        return Optional.ofNullable(record.updated());
+    }
+
+    /** The agent's poll interval; older agents (and a value below the agent's minimum) mean the default. */
+    public Duration pollInterval() {
+        return record.pollInterval() == null ? DEFAULT_POLL_INTERVAL : record.pollInterval();
+    }
+
+    public Optional<Duration> idle() {
+        return Optional.ofNullable(record.idle());
+    }
+
+    public Optional<Duration> timeout() {
+        return Optional.ofNullable(record.timeout());
+    }
+
+    public Optional<Duration> lifetimeLeft() {
+        return Optional.ofNullable(record.lifetimeLeft());
+    }
+
+    public Optional<Instant> lastActivity() {
+        return Optional.ofNullable(record.lastActivity());
+    }
+
+    public Optional<String> lastActivitySignal() {
+        return Optional.ofNullable(record.lastActivitySignal());
+    }
+
+    public Optional<Stop> stop() {
+        return Optional.ofNullable(record.stop()).map(Stop::new);
+    }
+
+    /** The record's {@link StateRecord.Stop}, each field empty where it is null. */
+    public record Stop(StateRecord.Stop record) {
+        public Optional<String> reason() {
+            return Optional.ofNullable(record.reason());
+        }
+
+        public Optional<Instant> at() {
+            return Optional.ofNullable(record.at());
+        }
+
+        /** 0 to 255, as a process has one. */
+        public Optional<Integer> exitCode() {
+            return Optional.ofNullable(record.exitCode());
+        }
+
+        public Optional<String> detail() {
+            return Optional.ofNullable(record.detail());
+        }
+
+        /** The stop followed a freeze this long. */
+        public Optional<Duration> frozen() {
+            return Optional.ofNullable(record.frozen());
+        }
+    }
+
+    /** Text that is not blank and not over {@link #MAX_FIELD_CHARS}. */
+    private static String text(JsonNode node, String field) {
         JsonNode value = node.get(field);
         if (value == null || !value.isTextual()) {
-            return Optional.empty();
+            return null;
         }
         String text = value.textValue();
-        return text.isBlank() || text.length() > MAX_FIELD_CHARS ? Optional.empty() : Optional.of(text);
+        return text.isBlank() || text.length() > MAX_FIELD_CHARS ? null : text;
+    }
+
+    /** One of the schema's states. */
+    private static String state(JsonNode node, String field) {
+        String state = text(node, field);
+        return state != null && StateRecord.STATES.contains(state) ? state : null; // List.of: no contains(null)
     }
 
     /** A whole number of milliseconds from 0 to {@link Durations#MAX}: what the agent can mean. */
-    private static Optional<Duration> millis(JsonNode node, String field) {
+    private static Duration millis(JsonNode node, String field) {
         JsonNode value = node.get(field);
         if (value == null || !value.isIntegralNumber() || !value.canConvertToLong()) {
-            return Optional.empty();
+            return null;
         }
         long ms = value.longValue();
-        return ms >= 0 && ms <= Durations.MAX.toMillis() ? Optional.of(Duration.ofMillis(ms)) : Optional.empty();
+        return ms >= 0 && ms <= Durations.MAX.toMillis() ? Duration.ofMillis(ms) : null;
+    }
+
+    /** At least what the agent accepts; a shorter one is not the agent's, so unknown (the default). */
+    private static Duration pollInterval(JsonNode node, String field) {
+        Duration poll = millis(node, field);
+        return poll == null || poll.compareTo(MIN_POLL_INTERVAL) < 0 ? null : poll;
     }
 
     /** An exit code as a process has one: 0 to 255. */
-    private static Optional<Integer> exitCode(JsonNode node, String field) {
+    private static Integer exitCode(JsonNode node, String field) {
         JsonNode value = node.get(field);
         if (value == null || !value.isIntegralNumber() || !value.canConvertToInt()) {
-            return Optional.empty();
+            return null;
         }
         int code = value.intValue();
-        return code >= 0 && code <= 255 ? Optional.of(code) : Optional.empty();
+        return code >= 0 && code <= 255 ? code : null;
     }
 
-    private static Optional<Instant> instant(JsonNode node, String field) {
+    /** The schema's version: a positive whole number. */
+    private static Integer version(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        return value != null && value.isIntegralNumber() && value.canConvertToInt() && value.intValue() > 0
+                ? value.intValue() : null;
+    }
+
+    private static Boolean bool(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        return value != null && value.isBoolean() ? value.booleanValue() : null;
+    }
+
+    private static Instant instant(JsonNode node, String field) {
+        String text = text(node, field);
+        if (text == null) {
+            return null;
+        }
         try {
-            return text(node, field).map(Instant::parse).filter(t -> !t.isBefore(EARLIEST) && t.isBefore(LATEST));
+            Instant t = Instant.parse(text);
+            return t.isBefore(EARLIEST) || !t.isBefore(LATEST) ? null : t;
         } catch (DateTimeException unreadable) {
-            return Optional.empty();
+            return null;
         }
     }
 }

@@ -15,6 +15,13 @@ public record ContainerOutcome(String id, String name, String workspace, Action 
         TOO_YOUNG("too young"),
         NOT_REMOVABLE("running again"),
         GONE("already gone"),
+        /**
+         * Another removal (a second sweep, a watcher, {@code docker rm}) has it: another sweep's claim
+         * is on it (see {@link Sweeper}), the engine shows it as {@code removing}, or refuses our
+         * DELETE as already in progress. That removal is the one that reports it; counting it here
+         * too would report one container removed twice.
+         */
+        REMOVING("removed elsewhere"),
         CONFLICT("conflict"),
         NOT_SELECTED("labels do not match"),
         STOPPING("stopping");

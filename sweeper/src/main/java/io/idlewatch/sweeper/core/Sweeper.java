@@ -27,6 +27,19 @@ import java.util.function.Consumer;
  * container's turn comes: the engine's filters are re-checked, a fresh inspect must still show a
  * removable state, and the removal itself is not forced, so a container started in between is
  * refused by the engine (a conflict, reported as a skip).
+ *
+ * <p>Several sweeps may run at once (cron on two admin hosts, cron beside {@code watch}), and each
+ * container must be reported removed by exactly one of them. A successful DELETE does not prove
+ * that: Docker 20.10 answers 204 to a second DELETE that looked the container up just before the
+ * first one deregistered it. So on Docker a sweep first <em>claims</em> the container by renaming
+ * it to its claim name, {@code idlewatch-removing-<first 12 of its id>}, and only the claimant
+ * removes it. The claim name is the same for every sweep, which is what makes the claim exclusive:
+ * the engine refuses a rename to the name the container already has (and to a name another
+ * container has), whereas two renames to two different names would both succeed. A claimant whose
+ * removal is refused (the container was started again) renames it back. A claim that stays on a
+ * container the engine is not removing for {@link #CLAIM_STALE_AFTER} was left by a sweep that died
+ * between claim and removal; a sweep that watched it that long takes it over by renaming it to the
+ * other claim name, {@code …-2}.
  */
 public final class Sweeper {
 
@@ -36,6 +49,25 @@ public final class Sweeper {
     public static final int DEFAULT_PARALLELISM = 8;
 
     private static final Set<String> REMOVABLE = Set.copyOf(REMOVABLE_STATES);
+    /** What the engine shows while a DELETE of the container is under way (someone else's, when we see it). */
+    static final String REMOVAL_IN_PROGRESS = "removing";
+    /** Every claim name starts so: what {@code docker ps -a} shows for a container a sweep is removing. */
+    public static final String CLAIM_PREFIX = "idlewatch-removing-";
+    /** Appended to the claim name when a stale claim is taken over, so that the rename changes the name. */
+    static final String TAKEOVER_SUFFIX = "-2";
+    /**
+     * How long a sweep watches a claim on a container that the engine is not removing before it takes
+     * the claim over. A live claimant leaves its claim without {@code removing} showing only between
+     * its rename and its DELETE reaching the engine, or between a refused DELETE and its rename back:
+     * two engine calls, each within the call limit (60 s). Three minutes is beyond both, so such a claim
+     * belongs to a sweep that was killed or lost the engine; only a sweep frozen that long mid-removal
+     * could still act on it.
+     */
+    public static final Duration CLAIM_STALE_AFTER = Duration.ofMinutes(3);
+    /** The first pause between looks at someone else's claim: a live one is usually gone by then. */
+    private static final Duration CLAIM_LOOK_FIRST = Duration.ofMillis(200);
+    /** Pauses double up to this, so a stale claim costs a few dozen inspects, not thousands. */
+    private static final Duration CLAIM_LOOK_MAX = Duration.ofSeconds(10);
 
     private final DockerApi docker;
     private final LabelSelector selector;
@@ -43,6 +75,7 @@ public final class Sweeper {
     private final int parallelism;
     private final Clock clock;
     private final Hooks hooks;
+    private final Duration claimStaleAfter;
 
     /** Test seams around the window between listing and removing. */
     public interface Hooks {
@@ -59,6 +92,12 @@ public final class Sweeper {
     }
 
     public Sweeper(DockerApi docker, LabelSelector selector, SweepPolicy policy, int parallelism, Clock clock, Hooks hooks) {
+        this(docker, selector, policy, parallelism, clock, hooks, CLAIM_STALE_AFTER);
+    }
+
+    /** As above, with another time after which a claim counts as stale (tests). */
+    public Sweeper(DockerApi docker, LabelSelector selector, SweepPolicy policy, int parallelism, Clock clock, Hooks hooks,
+                   Duration claimStaleAfter) {
         if (parallelism < 1) {
             throw new IllegalArgumentException("parallelism must be at least 1");
         }
@@ -68,6 +107,7 @@ public final class Sweeper {
         this.parallelism = parallelism;
         this.clock = clock;
         this.hooks = hooks;
+        this.claimStaleAfter = claimStaleAfter;
     }
 
     public LabelSelector selector() {
@@ -120,6 +160,20 @@ public final class Sweeper {
         if (!selector.matches(fresh.labels())) {
             return ContainerOutcome.skipped(candidate, SkipReason.NOT_SELECTED, "labels do not match " + selector);
         }
+        if (REMOVAL_IN_PROGRESS.equals(fresh.state())) {
+            return ContainerOutcome.skipped(candidate, SkipReason.REMOVING, "being removed by someone else");
+        }
+        boolean claiming = docker.removalNeedsClaim();
+        if (claiming && isClaim(fresh)) {
+            if (dryRun) {
+                return ContainerOutcome.skipped(candidate, SkipReason.REMOVING, "claimed by another sweep");
+            }
+            ClaimWatch watched = watchClaim(candidate, fresh, stopRequested);
+            if (watched.outcome() != null) {
+                return watched.outcome();
+            }
+            fresh = watched.stale();
+        }
         if (!REMOVABLE.contains(fresh.state())) {
             return ContainerOutcome.skipped(candidate, SkipReason.NOT_REMOVABLE, "now " + fresh.state());
         }
@@ -137,13 +191,130 @@ public final class Sweeper {
 
         String detail = age.describe() + ", " + Sizes.human(fresh.sizeRw());
         if (!dryRun) {
+            if (claiming) {
+                Optional<ContainerOutcome> refused = claim(candidate, fresh);
+                if (refused.isPresent()) {
+                    return refused.get();
+                }
+            }
             try {
                 docker.remove(fresh.id(), settings.volumes());
+            } catch (DockerException.NotFound gone) {
+                // Someone else's removal finished between our inspect and our DELETE (`docker rm` by hand).
+                return ContainerOutcome.skipped(candidate, SkipReason.GONE, "removed by someone else");
             } catch (DockerException.Conflict refused) {
-                return ContainerOutcome.skipped(candidate, SkipReason.CONFLICT, oneLine(refused));
+                if (removalInProgress(refused)) {
+                    return ContainerOutcome.skipped(candidate, SkipReason.REMOVING, "being removed by someone else");
+                }
+                // Started again since our inspect: it keeps running, under the name it had.
+                String giveBack = claiming ? giveBack(fresh) : "";
+                return ContainerOutcome.skipped(candidate, SkipReason.CONFLICT, oneLine(refused) + giveBack);
+            } catch (RuntimeException failed) {
+                String giveBack = claiming ? giveBack(fresh) : "";
+                return ContainerOutcome.failed(candidate, oneLine(failed) + giveBack);
             }
         }
         return ContainerOutcome.removed(candidate, detail, fresh.sizeRw());
+    }
+
+    /** The claim name of a container, or the take-over name when it carries that claim already. */
+    static String claimName(String id, String currentName) {
+        String claim = CLAIM_PREFIX + (id.length() > 12 ? id.substring(0, 12) : id);
+        return claim.equals(currentName) ? claim + TAKEOVER_SUFFIX : claim;
+    }
+
+    /** Whether the container carries one of its own claim names (a user's name that merely looks like one does not count). */
+    static boolean isClaim(ContainerDetails c) {
+        String claim = claimName(c.id(), null);
+        return claim.equals(c.name()) || (claim + TAKEOVER_SUFFIX).equals(c.name());
+    }
+
+    /**
+     * Claims the container for this sweep; empty when we hold it. Refused, the container is either
+     * someone else's claim now (removed elsewhere), gone, or something we cannot tell: a conflict.
+     */
+    private Optional<ContainerOutcome> claim(Candidate candidate, ContainerDetails fresh) {
+        try {
+            docker.rename(fresh.id(), claimName(fresh.id(), fresh.name()));
+            return Optional.empty();
+        } catch (DockerException.NotFound gone) {
+            return Optional.of(ContainerOutcome.skipped(candidate, SkipReason.GONE, "removed by someone else"));
+        } catch (DockerException refused) {
+            ContainerDetails now;
+            try {
+                now = docker.inspect(fresh.id());
+            } catch (DockerException.NotFound gone) {
+                return Optional.of(ContainerOutcome.skipped(candidate, SkipReason.GONE, "removed by someone else"));
+            }
+            if (isClaim(now) || REMOVAL_IN_PROGRESS.equals(now.state())) {
+                return Optional.of(ContainerOutcome.skipped(candidate, SkipReason.REMOVING, "claimed by another sweep"));
+            }
+            return Optional.of(ContainerOutcome.skipped(candidate, SkipReason.CONFLICT, "cannot claim: " + oneLine(refused)));
+        }
+    }
+
+    /** Our claim ends without a removal: the container gets back the name it had. Empty, or what went wrong, for the report. */
+    private String giveBack(ContainerDetails before) {
+        try {
+            docker.rename(before.id(), before.name());
+            return "";
+        } catch (RuntimeException e) {
+            return "; left named " + claimName(before.id(), before.name()) + " (" + oneLine(e) + ")";
+        }
+    }
+
+    /** Either how someone else's claim ended, or the container's fresh details once the claim is stale. */
+    private record ClaimWatch(ContainerOutcome outcome, ContainerDetails stale) {
+    }
+
+    /**
+     * Looks at someone else's claim, more and more slowly, until it ends or has stayed, on a container
+     * the engine is not removing, for {@link #claimStaleAfter}. A claim renamed to the other claim name
+     * was taken over by a live sweep: the watch starts again.
+     */
+    private ClaimWatch watchClaim(Candidate candidate, ContainerDetails claimed, BooleanSupplier stopRequested) {
+        long since = System.nanoTime();
+        Duration pause = CLAIM_LOOK_FIRST;
+        ContainerDetails seen = claimed;
+        while (true) {
+            Duration left = claimStaleAfter.minusNanos(System.nanoTime() - since);
+            if (left.isNegative() || left.isZero()) {
+                return new ClaimWatch(null, seen);
+            }
+            if (stopRequested.getAsBoolean()) {
+                return new ClaimWatch(ContainerOutcome.skipped(candidate, SkipReason.STOPPING, "not removed: stopping"), null);
+            }
+            try {
+                Thread.sleep(Math.max(1, Math.min(pause.toMillis(), left.toMillis())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new ClaimWatch(ContainerOutcome.skipped(candidate, SkipReason.STOPPING, "not removed: stopping"), null);
+            }
+            pause = pause.multipliedBy(2).compareTo(CLAIM_LOOK_MAX) > 0 ? CLAIM_LOOK_MAX : pause.multipliedBy(2);
+            ContainerDetails now;
+            try {
+                now = docker.inspect(claimed.id());
+            } catch (DockerException.NotFound gone) {
+                return new ClaimWatch(ContainerOutcome.skipped(candidate, SkipReason.REMOVING, "removed by another sweep"), null);
+            }
+            if (REMOVAL_IN_PROGRESS.equals(now.state())) {
+                return new ClaimWatch(ContainerOutcome.skipped(candidate, SkipReason.REMOVING, "being removed by another sweep"), null);
+            }
+            if (!now.name().equals(seen.name())) {
+                if (isClaim(now)) {
+                    since = System.nanoTime();
+                    seen = now;
+                    continue;
+                }
+                // The claimant's removal was refused and it gave the container back.
+                if (!REMOVABLE.contains(now.state())) {
+                    return new ClaimWatch(ContainerOutcome.skipped(candidate, SkipReason.NOT_REMOVABLE, "now " + now.state()), null);
+                }
+                return new ClaimWatch(ContainerOutcome.skipped(candidate, SkipReason.CONFLICT,
+                        "another sweep claimed it and gave it back"), null);
+            }
+            seen = now;
+        }
     }
 
     /** How long a container has been idle: since it finished, or since it was created if it never ran. */
@@ -164,6 +335,15 @@ public final class Sweeper {
         Instant since = finished.orElse(c.created());
         String what = c.state() + (finished.isPresent() ? " (" + c.exitCode() + ")" : ", never finished, created");
         return new Age(what, since, Duration.between(since, now), olderThan);
+    }
+
+    /**
+     * Docker's 409 for a DELETE that met another DELETE ({@code removal of container X is already
+     * in progress}); only the DELETE the engine answered with success reports the removal.
+     */
+    static boolean removalInProgress(DockerException.Conflict refused) {
+        String message = refused.getMessage();
+        return message != null && message.contains("already in progress");
     }
 
     private static String oneLine(RuntimeException e) {

@@ -17,11 +17,21 @@ import java.util.function.Consumer;
  * every interval for whatever the events missed, and one as soon as a container skipped as too
  * young becomes old enough. {@link #requestStop()} (SIGTERM) lets the removals under way finish
  * and starts no new one.
+ *
+ * <p>When the event stream breaks (an engine restart, Podman ending an idle stream) the watcher
+ * says so once, resubscribes with a growing backoff, and sweeps as soon as a new stream is open,
+ * for the deaths it missed meanwhile; the outage ends, with one line, at the first sweep that
+ * succeeds on a stream that has not broken since. Periodic sweeps go on throughout.
  */
 public final class Watcher {
 
-    /** How long to wait for the engine again after a failed sweep or a broken event stream. */
+    /** The longest wait between two attempts to get the event stream back, and after a failed sweep. */
     static final Duration RETRY = Duration.ofSeconds(30);
+    /**
+     * The first wait before resubscribing: a restarted dockerd answers within a second or two, and
+     * the containers that die meanwhile wait for the stream (their grace starts at the event).
+     */
+    static final Duration RECONNECT_FIRST = Duration.ofMillis(250);
 
     private final DockerApi docker;
     private final Sweeper sweeper;
@@ -33,8 +43,15 @@ public final class Watcher {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private volatile boolean stopping;
+    // Guarded by lock:
     private Instant nextSweep;
-    private boolean eventsBroken;
+    /** Bumped at every subscription: a late error from an abandoned stream is not news. */
+    private int generation;
+    private boolean streamBroken;
+    private Instant reconnectAt;
+    private Duration backoff = RECONNECT_FIRST;
+    /** Since when the stream has been down, null while it is up. */
+    private Instant outageSince;
 
     /** Where the watcher reports; called from the watcher's thread except {@link #onEach}. */
     public interface Listener {
@@ -43,6 +60,14 @@ public final class Watcher {
         void onReport(SweepReport report);
 
         void onProblem(String line);
+
+        /** The event stream is up (true) or down (false); at start and at every change. */
+        default void onEventStream(boolean connected) {
+        }
+
+        /** A sweep could not run at all (the engine did not answer). */
+        default void onSweepFailed() {
+        }
     }
 
     public Watcher(DockerApi docker, Sweeper sweeper, Duration interval, Duration grace, Clock clock, Listener listener) {
@@ -73,26 +98,28 @@ public final class Watcher {
         lock.lock();
         try {
             nextSweep = clock.instant();
+            reconnectAt = clock.instant();
         } finally {
             lock.unlock();
         }
+        listener.onEventStream(false);
         try {
             while (!stopping) {
-                if (events == null) {
+                if (events == null && due(reconnectAt())) {
                     events = subscribe();
                 }
-                if (!awaitNextSweep()) {
+                if (!awaitNextSweep(events == null)) {
                     break;
                 }
-                Instant next = sweepOnce(dryRun);
+                if (due(nextSweepAt())) {
+                    sweepDue(dryRun);
+                }
                 lock.lock();
                 try {
-                    // A die event during the sweep may already have asked for an earlier one.
-                    nextSweep = earliest(nextSweep, next);
-                    if (eventsBroken) {
+                    if (streamBroken) {
                         closeQuietly(events);
                         events = null;
-                        eventsBroken = false;
+                        streamBroken = false;
                     }
                 } finally {
                     lock.unlock();
@@ -103,31 +130,114 @@ public final class Watcher {
         }
     }
 
-    private Closeable subscribe() {
+    private void sweepDue(boolean dryRun) {
+        int subscribedAs;
+        lock.lock();
         try {
-            return docker.onContainerDie(sweeper.selector().filters(), this::onDie, failure -> {
-                if (stopping) {
-                    return;
-                }
-                listener.onProblem("Docker event stream broke (" + failure.getMessage() + "); retrying, periodic sweeps go on");
-                lock.lock();
-                try {
-                    eventsBroken = true;
-                    nextSweep = earliest(nextSweep, clock.instant().plus(RETRY));
-                    wake.signalAll();
-                } finally {
-                    lock.unlock();
-                }
-            });
-        } catch (RuntimeException unavailable) {
-            listener.onProblem("cannot follow Docker events: " + unavailable.getMessage() + "; periodic sweeps go on");
-            lock.lock();
-            try {
-                eventsBroken = true;
-            } finally {
-                lock.unlock();
+            nextSweep = Instant.MAX;
+            subscribedAs = generation;
+        } finally {
+            lock.unlock();
+        }
+        boolean inOutage = outageSince() != null;
+        SweepReport report = null;
+        try {
+            report = sweeper.sweep(dryRun, listener::onEach, () -> stopping);
+        } catch (RuntimeException failure) {
+            listener.onSweepFailed();
+            // During an outage the break has been reported once; every retry failing too is no news.
+            if (!inOutage) {
+                listener.onProblem("sweep failed: " + failure.getMessage());
             }
+        }
+        String recovered = null;
+        lock.lock();
+        try {
+            Instant now = clock.instant();
+            Instant next;
+            if (report == null) {
+                next = now.plus(interval.compareTo(RETRY) < 0 ? interval : RETRY);
+            } else {
+                Instant periodic = now.plus(interval);
+                next = report.nextEligible().map(eligible -> earliest(eligible, periodic)).orElse(periodic);
+                // The engine answered on a stream opened before the sweep and still whole: it is back.
+                if (outageSince != null && !streamBroken && subscribedAs == generation && generation > 0
+                        && reconnectAt == null) {
+                    recovered = "Docker event stream back after "
+                            + io.idlewatch.contract.Durations.formatShort(Duration.between(outageSince, now))
+                            + "; swept for what died meanwhile";
+                    outageSince = null;
+                    backoff = RECONNECT_FIRST;
+                }
+            }
+            // A die event during the sweep may already have asked for an earlier one.
+            nextSweep = earliest(nextSweep, next);
+        } finally {
+            lock.unlock();
+        }
+        if (report != null) {
+            listener.onReport(report);
+        }
+        if (recovered != null) {
+            listener.onProblem(recovered);
+            listener.onEventStream(true);
+        }
+    }
+
+    private Closeable subscribe() {
+        int mine;
+        lock.lock();
+        try {
+            mine = ++generation;
+            reconnectAt = null;
+            streamBroken = false;
+            if (outageSince != null) {
+                // Sweep at once for the deaths the stream missed; the sweep's success ends the outage.
+                nextSweep = clock.instant();
+            }
+        } finally {
+            lock.unlock();
+        }
+        try {
+            Closeable stream = docker.onContainerDie(sweeper.selector().filters(), this::onDie,
+                    failure -> broken(mine, failure, "Docker event stream broke ("));
+            if (mine == 1 && outageSince() == null) {
+                listener.onEventStream(true);
+            }
+            return stream;
+        } catch (RuntimeException unavailable) {
+            broken(mine, unavailable, "cannot follow Docker events (");
             return null;
+        }
+    }
+
+    /** The stream of generation {@code which} failed or ended; {@code what} starts the outage's one line. */
+    private void broken(int which, Throwable failure, String what) {
+        if (stopping) {
+            return;
+        }
+        String line = null;
+        lock.lock();
+        try {
+            if (which != generation || streamBroken) {
+                return;
+            }
+            streamBroken = true;
+            Instant now = clock.instant();
+            if (outageSince == null) {
+                outageSince = now;
+                line = what + failure.getMessage() + "); reconnecting, periodic sweeps go on";
+            }
+            reconnectAt = now.plus(backoff);
+            Duration doubled = backoff.multipliedBy(2);
+            backoff = doubled.compareTo(RETRY) < 0 ? doubled : RETRY;
+            wake.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (line != null) {
+            listener.onEventStream(false);
+            listener.onProblem(line);
         }
     }
 
@@ -142,14 +252,20 @@ public final class Watcher {
         }
     }
 
-    /** Sleeps until the next sweep is due; false when asked to stop meanwhile. */
-    private boolean awaitNextSweep() {
+    /**
+     * Sleeps until a sweep is due, the stream broke, or (when {@code reconnecting}) the next
+     * attempt to resubscribe is due; false when asked to stop meanwhile.
+     */
+    private boolean awaitNextSweep(boolean reconnecting) {
         lock.lock();
         try {
             while (!stopping) {
-                Duration left = Duration.between(clock.instant(), nextSweep);
-                if (left.isNegative() || left.isZero()) {
-                    nextSweep = Instant.MAX;
+                Instant until = nextSweep;
+                if (reconnecting && reconnectAt != null) {
+                    until = earliest(until, reconnectAt);
+                }
+                Duration left = Duration.between(clock.instant(), until);
+                if (left.isNegative() || left.isZero() || (streamBroken && !reconnecting)) {
                     return true;
                 }
                 try {
@@ -165,17 +281,34 @@ public final class Watcher {
         }
     }
 
-    /** One sweep; returns when the next one is due by schedule. */
-    private Instant sweepOnce(boolean dryRun) {
+    private boolean due(Instant at) {
+        return at != null && !clock.instant().isBefore(at);
+    }
+
+    private Instant nextSweepAt() {
+        lock.lock();
         try {
-            SweepReport report = sweeper.sweep(dryRun, listener::onEach, () -> stopping);
-            listener.onReport(report);
-            Instant next = clock.instant().plus(interval);
-            return report.nextEligible().map(eligible -> earliest(eligible, next)).orElse(next);
-        } catch (RuntimeException failure) {
-            listener.onProblem("sweep failed: " + failure.getMessage());
-            Duration retry = interval.compareTo(RETRY) < 0 ? interval : RETRY;
-            return clock.instant().plus(retry);
+            return nextSweep;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Instant reconnectAt() {
+        lock.lock();
+        try {
+            return reconnectAt;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Instant outageSince() {
+        lock.lock();
+        try {
+            return outageSince;
+        } finally {
+            lock.unlock();
         }
     }
 

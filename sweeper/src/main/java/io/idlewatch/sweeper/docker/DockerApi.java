@@ -34,6 +34,25 @@ public interface DockerApi extends Closeable {
     void remove(String id, boolean anonymousVolumes);
 
     /**
+     * Renames a container (any state). {@link DockerException.NotFound} when it is gone; another
+     * {@link DockerException} when the engine refuses: Docker answers 409 when another container has
+     * the name and 400 when it is already this container's name.
+     */
+    void rename(String id, String newName);
+
+    /**
+     * Whether two DELETEs of one container can both succeed, so that a sweep must claim a container
+     * (see {@code Sweeper}) before removing it. Docker 20.10 can: a DELETE that looked the
+     * container up just before another DELETE deregistered it answers 204 too (moby
+     * {@code daemon/delete.go}: "check if container wasn't deregistered by previous rm since Get").
+     * Podman's DELETE is exclusive by itself, and its rename to a container's own name succeeds, so
+     * a claim there would prove nothing.
+     */
+    default boolean removalNeedsClaim() {
+        return true;
+    }
+
+    /**
      * The content of one regular file inside the container, read through the archive endpoint (no
      * exec, so nothing runs inside the container); empty when the path does not exist or is not a
      * regular file. Never reads more than {@code maxBytes} of content: a larger file throws
@@ -47,8 +66,21 @@ public interface DockerApi extends Closeable {
      */
     Closeable onContainerDie(Collection<String> labelFilters, Consumer<String> onDie, Consumer<Throwable> onError);
 
+    /**
+     * Runs {@code command} in a running container through the Engine API's exec (no tty, no stdin)
+     * and waits for it, within {@code limit}. Keeps at most {@code maxOutputBytes} of each of stdout
+     * and stderr (the rest is read and dropped, so a chatty command cannot fill our memory).
+     * {@link DockerException.Conflict} when the container is not running (or paused);
+     * {@link DockerException.NotFound} when it is gone.
+     */
+    ExecResult exec(String id, List<String> command, int maxOutputBytes, java.time.Duration limit);
+
     @Override
     void close();
+
+    /** A finished exec: its exit code and the (bounded) output, undecoded. */
+    record ExecResult(int exitCode, byte[] stdout, byte[] stderr) {
+    }
 
     record EngineVersion(String version, String apiVersion, String minApiVersion) {
     }

@@ -5,10 +5,13 @@ import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.BadRequestException;
 import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.InternalServerErrorException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.EventType;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.StreamType;
 import com.github.dockerjava.api.model.Version;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
@@ -34,6 +37,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -81,6 +85,8 @@ public final class DockerJavaApi implements DockerApi {
     private final Duration callTimeout;
     private final Supplier<DockerClient> eventsClientFactory;
     private DockerClient eventsClient;
+    /** Learnt from {@link #version()}, which {@link #connect} calls first. */
+    private volatile EngineDialect dialect = EngineDialect.DOCKER;
 
     private DockerJavaApi(DockerClient client, DockerHttpClient http, DockerEndpoint endpoint, Duration callTimeout,
                           Supplier<DockerClient> eventsClientFactory) {
@@ -160,6 +166,7 @@ public final class DockerJavaApi implements DockerApi {
         try {
             return call("cannot reach Docker at " + endpoint, null, callTimeout, () -> {
                 Version v = client.versionCmd().exec();
+                dialect = EngineDialect.of(v);
                 return new EngineVersion(v.getVersion(), v.getApiVersion(), v.getMinAPIVersion());
             });
         } catch (DockerException e) {
@@ -178,16 +185,20 @@ public final class DockerJavaApi implements DockerApi {
             var cmd = client.listContainersCmd().withShowAll(true)
                     // One call with every label: a second withLabelFilter would replace the first.
                     .withLabelFilter(List.copyOf(labelFilters));
-            if (!states.isEmpty()) {
-                cmd.withStatusFilter(List.copyOf(states));
+            List<String> statusFilter = dialect.statusFilter(states);
+            if (!statusFilter.isEmpty()) {
+                cmd.withStatusFilter(statusFilter);
             }
-            return cmd.exec().stream().map(DockerJavaApi::summary).toList();
+            // The states asked for, chosen again in Docker's names: the engine may not have filtered.
+            return cmd.exec().stream().map(DockerJavaApi::summary)
+                    .filter(c -> states.isEmpty() || states.contains(c.state()))
+                    .toList();
         });
     }
 
     private static ContainerSummary summary(Container c) {
         String name = c.getNames() == null || c.getNames().length == 0 ? c.getId() : c.getNames()[0];
-        return new ContainerSummary(c.getId(), stripSlash(name), c.getState(), c.getLabels(),
+        return new ContainerSummary(c.getId(), stripSlash(name), EngineDialect.state(c.getState(), null), c.getLabels(),
                 Instant.ofEpochSecond(c.getCreated() == null ? 0 : c.getCreated()));
     }
 
@@ -196,10 +207,12 @@ public final class DockerJavaApi implements DockerApi {
         return call("cannot inspect container " + id, "inspecting container " + id, callTimeout, () -> {
             InspectContainerResponse r = client.inspectContainerCmd(id).withSize(true).exec();
             var state = r.getState();
+            var restartPolicy = r.getHostConfig() == null || r.getHostConfig().getRestartPolicy() == null
+                    ? null : r.getHostConfig().getRestartPolicy().getName();
             return new ContainerDetails(
                     r.getId(),
                     stripSlash(r.getName()),
-                    state.getStatus(),
+                    EngineDialect.state(state.getStatus(), restartPolicy),
                     r.getConfig() == null ? null : r.getConfig().getLabels(),
                     instant(r.getCreated()).orElse(Instant.EPOCH),
                     instant(state.getStartedAt()),
@@ -217,6 +230,19 @@ public final class DockerJavaApi implements DockerApi {
             client.removeContainerCmd(id).withForce(false).withRemoveVolumes(anonymousVolumes).exec();
             return null;
         });
+    }
+
+    @Override
+    public void rename(String id, String newName) {
+        call("cannot rename container " + id + " to " + newName, "renaming container " + id, callTimeout, () -> {
+            client.renameContainerCmd(id).withName(newName).exec();
+            return null;
+        });
+    }
+
+    @Override
+    public boolean removalNeedsClaim() {
+        return dialect == EngineDialect.DOCKER;
     }
 
     /**
@@ -294,22 +320,99 @@ public final class DockerJavaApi implements DockerApi {
 
     @Override
     public Closeable onContainerDie(Collection<String> labelFilters, Consumer<String> onDie, Consumer<Throwable> onError) {
-        return call("cannot follow Docker events at " + endpoint, "subscribing to events", callTimeout, () -> events().eventsCmd()
+        AtomicBoolean closedHere = new AtomicBoolean();
+        ResultCallback.Adapter<Event> stream = call("cannot follow Docker events at " + endpoint, "subscribing to events",
+                callTimeout, () -> events().eventsCmd()
                 .withEventTypeFilter(EventType.CONTAINER)
-                .withEventFilter("die")
+                .withEventFilter(EngineDialect.DIE_EVENT_FILTER.toArray(String[]::new))
                 .withLabelFilter(labelFilters.toArray(String[]::new))
                 .exec(new ResultCallback.Adapter<Event>() {
                     @Override
                     public void onNext(Event event) {
-                        onDie.accept(event.getId());
+                        if (EngineDialect.isDie(event.getAction() != null ? event.getAction() : event.getStatus())) {
+                            onDie.accept(event.getId());
+                        }
                     }
 
                     @Override
                     public void onError(Throwable failure) {
-                        onError.accept(failure);
+                        if (!closedHere.get()) {
+                            onError.accept(failure);
+                        }
                         super.onError(failure);
                     }
+
+                    @Override
+                    public void onComplete() {
+                        // Podman ends an idle stream on its own (about 90 s): that is a break too.
+                        if (!closedHere.get()) {
+                            onError.accept(new IOException("the engine ended the event stream"));
+                        }
+                        super.onComplete();
+                    }
                 }));
+        return () -> {
+            closedHere.set(true);
+            stream.close();
+        };
+    }
+
+    @Override
+    public ExecResult exec(String id, List<String> command, int maxOutputBytes, Duration limit) {
+        String what = "cannot run " + command.get(0) + " in container " + id;
+        return call(what, "running " + command.get(0) + " in container " + id, limit, () -> {
+            String execId = client.execCreateCmd(id)
+                    .withCmd(command.toArray(String[]::new))
+                    .withAttachStdin(false).withAttachStdout(true).withAttachStderr(true).withTty(false)
+                    .exec().getId();
+            BoundedBuffer out = new BoundedBuffer(maxOutputBytes);
+            BoundedBuffer err = new BoundedBuffer(maxOutputBytes);
+            ResultCallback.Adapter<Frame> done = client.execStartCmd(execId).withDetach(false).withTty(false)
+                    .exec(new ResultCallback.Adapter<Frame>() {
+                        @Override
+                        public void onNext(Frame frame) {
+                            (frame.getStreamType() == StreamType.STDERR ? err : out).add(frame.getPayload());
+                        }
+                    });
+            try {
+                if (!done.awaitCompletion(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    done.close();
+                    throw new DockerUnreachableException("Docker at " + endpoint + ": " + command.get(0)
+                            + " in container " + id + " did not finish within " + Durations.formatShort(limit), null);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(new InterruptedIOException("interrupted"));
+            } catch (IOException e) {
+                throw new DockerException(what + ": " + describe(e), e);
+            }
+            Long code = client.inspectExecCmd(execId).exec().getExitCodeLong();
+            return new ExecResult(code == null ? -1 : code.intValue(), out.bytes(), err.bytes());
+        });
+    }
+
+    /** Keeps the first {@code max} bytes it is given and counts the rest away. */
+    private static final class BoundedBuffer {
+        private final java.io.ByteArrayOutputStream kept = new java.io.ByteArrayOutputStream();
+        private final int max;
+
+        BoundedBuffer(int max) {
+            this.max = max;
+        }
+
+        synchronized void add(byte[] payload) {
+            if (payload == null) {
+                return;
+            }
+            int room = max - kept.size();
+            if (room > 0) {
+                kept.write(payload, 0, Math.min(room, payload.length));
+            }
+        }
+
+        synchronized byte[] bytes() {
+            return kept.toByteArray();
+        }
     }
 
     /** The event stream's own client, made on first use: only {@code watch} follows events. */
@@ -371,7 +474,8 @@ public final class DockerJavaApi implements DockerApi {
         if (e instanceof NotFoundException) {
             return new DockerException.NotFound(what + ": " + describe(e), e);
         }
-        if (e instanceof ConflictException) {
+        if (e instanceof ConflictException
+                || e instanceof InternalServerErrorException && EngineDialect.isStateRefusal(describe(e))) {
             return new DockerException.Conflict(what + ": " + describe(e), e);
         }
         if (e instanceof com.github.dockerjava.api.exception.DockerException) {

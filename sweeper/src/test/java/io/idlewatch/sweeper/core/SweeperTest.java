@@ -63,10 +63,220 @@ class SweeperTest {
         SweepReport report = sweep();
 
         assertEquals(List.of("created", "dead", "exited"), docker.removed.stream().sorted().toList());
-        for (String name : List.of("running", "paused", "restarting", "removing")) {
+        for (String name : List.of("running", "paused", "restarting")) {
             assertEquals(SkipReason.NOT_REMOVABLE, outcome(report, name).skipReason(), name);
             assertTrue(docker.exists(name), name);
         }
+        // Someone else's removal under way: theirs to report, and not "running again".
+        assertEquals(SkipReason.REMOVING, outcome(report, "removing").skipReason());
+        assertEquals("being removed by someone else", outcome(report, "removing").detail());
+    }
+
+    @Test
+    void aDeleteThatMeetsAnotherRemovalIsSkippedAsRemovedElsewhere_notRunningAgainNorRemovedTwice() {
+        docker.add("raced", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.add("raced-late", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        // Docker's answers when a second DELETE meets the first one, or arrives just after it.
+        docker.removeFailures.put(docker.byName("raced").id, new DockerException.Conflict("cannot remove container x:"
+                + " removal of container x is already in progress", null));
+        docker.removeFailures.put(docker.byName("raced-late").id, new DockerException.NotFound("No such container: x", null));
+
+        SweepReport report = sweep();
+
+        assertEquals(0, report.count(ContainerOutcome.Action.REMOVED));
+        assertEquals(SkipReason.REMOVING, outcome(report, "raced").skipReason());
+        assertEquals(SkipReason.GONE, outcome(report, "raced-late").skipReason());
+        assertEquals("removed by someone else", outcome(report, "raced-late").detail());
+        assertEquals("removed 0, skipped 2 (1 already gone, 1 removed elsewhere), failed 0, reclaimed 0B", report.summaryLine());
+    }
+
+    static String claimOf(FakeContainer c) {
+        return "idlewatch-removing-" + c.id.substring(0, 12);
+    }
+
+    Sweeper sweeper(Duration claimStaleAfter, Sweeper.Hooks hooks) {
+        return new Sweeper(docker, LabelSelector.managedAnd(List.of()), SweepPolicy.of(HostConfig.NONE, Optional.empty(),
+                Optional.empty()), 4, Clock.fixed(NOW, ZoneOffset.UTC), hooks, claimStaleAfter);
+    }
+
+    @Test
+    void onDockerTheSweepClaimsTheContainerBeforeRemovingIt() {
+        FakeContainer c = docker.add("claimed", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+
+        SweepReport report = sweep();
+
+        assertEquals(List.of("claimed"), docker.removed);
+        assertEquals(Action.REMOVED, outcome(report, "claimed").action());
+        List<String> acting = docker.calls.stream().filter(call -> !call.startsWith("inspect") && !call.equals("list")).toList();
+        assertEquals(List.of("rename " + c.id + " " + claimOf(c), "remove " + c.id), acting);
+    }
+
+    @Test
+    void aRefusedClaimIsAnotherSweepsRemoval_skippedAsRemovedElsewhere_andNeverDeleted() {
+        FakeContainer c = docker.add("contended", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+
+        SweepReport report = sweeper(Optional.empty(), new Sweeper.Hooks() {
+            @Override
+            public void beforeRemove(ContainerDetails inspected) {
+                // Another sweep, which saw it at the same time, claims it first.
+                docker.rename(c.id, claimOf(c));
+            }
+        }).sweep(false, o -> { }, () -> false);
+
+        ContainerOutcome outcome = outcome(report, "contended");
+        assertEquals(SkipReason.REMOVING, outcome.skipReason());
+        assertEquals("claimed by another sweep", outcome.detail());
+        assertTrue(docker.calls.stream().noneMatch(call -> call.startsWith("remove")), docker.calls.toString());
+        assertEquals(claimOf(c), c.name, "the other sweep's claim stands");
+    }
+
+    @Test
+    void aClaimThatEndsWhileWatchedWasAnotherSweepsRemoval() throws Exception {
+        FakeContainer c = docker.add("claimed-elsewhere", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.rename(c.id, claimOf(c));
+        Thread claimant = new Thread(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                return;
+            }
+            docker.remove(c.id, false);
+        });
+        claimant.start();
+
+        long start = System.nanoTime();
+        SweepReport report = sweeper(Duration.ofMinutes(1), Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+        claimant.join();
+
+        ContainerOutcome outcome = outcome(report, claimOf(c));
+        assertEquals(SkipReason.REMOVING, outcome.skipReason());
+        assertEquals("removed by another sweep", outcome.detail());
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofSeconds(10)) < 0, "a live claim is not waited out");
+        assertEquals(1, docker.calls.stream().filter(call -> call.startsWith("remove")).count(), "only the claimant's DELETE");
+    }
+
+    @Test
+    void aStaleClaimIsTakenOverUnderTheOtherClaimName_andRemovedOnce() {
+        FakeContainer c = docker.add("left-by-a-killed-sweep", "exited", HOUR_AGO).finished(HOUR_AGO, 0).size(2000);
+        docker.rename(c.id, claimOf(c));
+
+        SweepReport report = sweeper(Duration.ofMillis(500), Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+
+        ContainerOutcome outcome = outcome(report, claimOf(c));
+        assertEquals(Action.REMOVED, outcome.action(), outcome.toString());
+        assertEquals(2000, outcome.reclaimedBytes());
+        assertTrue(docker.calls.contains("rename " + c.id + " " + claimOf(c) + "-2"), docker.calls.toString());
+        assertEquals(List.of("left-by-a-killed-sweep"), docker.removed);
+    }
+
+    @Test
+    void aTakenOverClaimRestartsTheWatch_andAClaimGivenBackIsJudgedByItsState() {
+        FakeContainer c = docker.add("given-back", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.rename(c.id, claimOf(c));
+        Thread others = new Thread(() -> {
+            try {
+                Thread.sleep(300);
+                docker.rename(c.id, claimOf(c) + "-2");   // a sweep takes the claim over...
+                Thread.sleep(800);
+                c.state = "running";                    // ...its DELETE is refused: started again...
+                docker.rename(c.id, "given-back");       // ...and it gives the name back.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        others.start();
+
+        // 1s would be stale by the first claim's clock; the take-over started a new watch.
+        SweepReport report = sweeper(Duration.ofSeconds(1), Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+
+        ContainerOutcome outcome = outcome(report, claimOf(c));
+        assertEquals(SkipReason.NOT_REMOVABLE, outcome.skipReason(), outcome.toString());
+        assertEquals("now running", outcome.detail());
+        assertTrue(docker.calls.stream().noneMatch(call -> call.startsWith("remove")), docker.calls.toString());
+    }
+
+    @Test
+    void aFailedDeleteGivesTheNameBack() {
+        FakeContainer broken = docker.add("broken", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.removeFailures.put(broken.id, new DockerException("driver failed to remove root filesystem", null));
+
+        SweepReport report = sweep();
+
+        assertEquals(Action.FAILED, outcome(report, "broken").action());
+        assertEquals("broken", broken.name);
+        assertTrue(docker.calls.contains("rename " + broken.id + " broken"), docker.calls.toString());
+    }
+
+    @Test
+    void aGiveBackThatFailsSaysWhichNameTheContainerIsLeftWith() {
+        FakeContainer stuck = docker.add("stuck", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        // The claim goes through; then the engine goes away, for the DELETE and for the rename back.
+        docker.removeFailures.put(stuck.id, new DockerException("connection reset", null));
+        docker.renameFailures.put("stuck", new DockerException("connection refused", null));
+
+        SweepReport report = sweep();
+
+        ContainerOutcome outcome = outcome(report, "stuck");
+        assertEquals(Action.FAILED, outcome.action());
+        assertEquals("connection reset; left named " + claimOf(stuck) + " (connection refused)", outcome.detail());
+        assertEquals(claimOf(stuck), stuck.name);
+    }
+
+    @Test
+    void aNameThatOnlyLooksLikeAClaimIsNotOne() {
+        docker.add("idlewatch-removing-0123456789ab", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+
+        SweepReport report = sweeper(Duration.ofHours(1), Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+
+        assertEquals(1, report.count(Action.REMOVED), "removed at once, not watched for an hour");
+    }
+
+    @Test
+    void onPodmanNothingIsClaimed_itsDeleteIsExclusiveAlready() {
+        docker.removalNeedsClaim = false;
+        docker.add("podman-one", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+
+        SweepReport report = sweep();
+
+        assertEquals(1, report.count(Action.REMOVED));
+        assertTrue(docker.calls.stream().noneMatch(call -> call.startsWith("rename")), docker.calls.toString());
+    }
+
+    @Test
+    void aDryRunNeitherClaimsNorWaitsOnAClaim() {
+        FakeContainer c = docker.add("claimed", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.rename(c.id, claimOf(c));
+        docker.add("free", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+
+        SweepReport report = sweeper(Duration.ofHours(1), Sweeper.Hooks.NONE).sweep(true, o -> { }, () -> false);
+
+        assertEquals(SkipReason.REMOVING, outcome(report, claimOf(c)).skipReason());
+        assertEquals(Action.REMOVED, outcome(report, "free").action());
+        assertEquals(1, docker.calls.stream().filter(call -> call.startsWith("rename")).count(), "only the test's own");
+    }
+
+    @Test
+    void aStopEndsTheWatchOfAClaim() {
+        FakeContainer c = docker.add("claimed", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.rename(c.id, claimOf(c));
+        AtomicBoolean stop = new AtomicBoolean();
+        Sweeper.Hooks stopAfterRecheck = new Sweeper.Hooks() {
+            @Override
+            public void beforeRecheck(ContainerSummary listed) {
+                new Thread(() -> {
+                    try {
+                        Thread.sleep(300);
+                    } catch (InterruptedException ignored) {
+                    }
+                    stop.set(true);
+                }).start();
+            }
+        };
+
+        SweepReport report = sweeper(Duration.ofHours(1), stopAfterRecheck).sweep(false, o -> { }, stop::get);
+
+        assertEquals(SkipReason.STOPPING, outcome(report, claimOf(c)).skipReason());
+        assertTrue(docker.exists(claimOf(c)));
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.idlewatch.sweeper.it;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.idlewatch.sweeper.testing.DockerCli;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,11 @@ class LauncherIT {
     @TempDir
     Path dir;
 
+    @BeforeAll
+    static void engine() {
+        DockerCli.assumeEngine();
+    }
+
     @AfterAll
     static void cleanUp() {
         docker.cleanUp();
@@ -45,7 +51,11 @@ class LauncherIT {
         List<String> command = new ArrayList<>(List.of(LAUNCHER));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
+        // The engine under test (Podman's socket in that run), unless the test names another.
         builder.environment().remove("DOCKER_HOST");
+        if (DockerCli.PODMAN) {
+            builder.environment().put("DOCKER_HOST", DockerCli.endpoint());
+        }
         builder.environment().putAll(env);
         builder.redirectError(err);
         return builder.start();
@@ -113,7 +123,8 @@ class LauncherIT {
         try {
             String first = lines.poll(30, TimeUnit.SECONDS);
             assertNotNull(first, "watch started");
-            assertTrue(first.startsWith("watching unix:///var/run/docker.sock for io.idlewatch.managed=true," + docker.testLabel()), first);
+            assertTrue(first.startsWith("watching " + (DockerCli.PODMAN ? DockerCli.endpoint() : "unix:///var/run/docker.sock")
+                    + " for io.idlewatch.managed=true," + docker.testLabel()), first);
 
             String id = docker.container("run", "watch", List.of("-d"), "sleep", "1");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

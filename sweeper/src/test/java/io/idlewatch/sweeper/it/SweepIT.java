@@ -9,6 +9,7 @@ import io.idlewatch.sweeper.docker.ContainerSummary;
 import io.idlewatch.sweeper.testing.DockerCli;
 import io.idlewatch.sweeper.testing.Run;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -27,6 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SweepIT {
 
     static final DockerCli docker = new DockerCli();
+
+    @BeforeAll
+    static void engine() {
+        DockerCli.assumeEngine();
+    }
 
     @AfterAll
     static void cleanUp() {
@@ -60,7 +66,7 @@ class SweepIT {
         String paused = docker.container("run", c, List.of("-d"), "sleep", "300");
         ok("pause", paused);
         String restarting = docker.container("run", c, List.of("-d", "--restart", "always"), "bash", "-c", "exit 1");
-        DockerCli.awaitState(restarting, "restarting");
+        DockerCli.awaitRestarting(restarting);
         String kept = exited(c, "--label", "io.idlewatch.keep=true");
         assertEquals("created", DockerCli.state(failedStart));
 
@@ -75,10 +81,20 @@ class SweepIT {
         assertEquals("paused", DockerCli.state(paused));
         assertTrue(exists(restarting));
         assertEquals("exited", DockerCli.state(kept));
-        assertTrue(run.out().contains("created (start failed, exit 127)"), run.out());
+        if (!DockerCli.PODMAN) {
+            // Podman records no exit code for a start that failed: its line says "created" only.
+            assertTrue(run.out().contains("created (start failed, exit 127)"), run.out());
+        }
         assertTrue(run.out().contains("skipped  " + kept.substring(0, 12)), run.out());
-        assertTrue(run.outLines().get(run.outLines().size() - 1).startsWith("removed 3, skipped 1 (1 keep label), failed 0"),
-                run.out());
+        String summary = run.outLines().get(run.outLines().size() - 1);
+        if (DockerCli.PODMAN) {
+            // Podman lists a container between its exit and its restart as exited (it says "stopped"); the
+            // fresh inspect sees its restart policy and skips it. Whether the list caught it so is timing.
+            assertTrue(summary.startsWith("removed 3, skipped ") && summary.contains("1 keep label") && summary.contains("failed 0"),
+                    run.out());
+        } else {
+            assertTrue(summary.startsWith("removed 3, skipped 1 (1 keep label), failed 0"), run.out());
+        }
     }
 
     @Test
@@ -131,7 +147,9 @@ class SweepIT {
 
         assertEquals(0, run.exitCode(), run.toString());
         assertEquals("running", DockerCli.state(restarted));
-        assertTrue(run.out().contains("You cannot remove a running container"), run.out());
+        // The engine's own words (Podman refuses with a 500 that idlewatch reads as Docker's 409).
+        assertTrue(run.out().contains(DockerCli.PODMAN ? "as it is running"
+                : "You cannot remove a running container"), run.out());
         assertTrue(run.out().contains("skipped 1 (1 conflict)"), run.out());
     }
 
@@ -139,11 +157,12 @@ class SweepIT {
     void olderThanCountsFromEachContainersFinish() {
         String c = "older-than";
         String early = exited(c);
-        String late = docker.container("run", c, List.of(), "sleep", "3");
+        // Two seconds' margin each side: Podman's attached run returns up to a second or two after the exit.
+        String late = docker.container("run", c, List.of(), "sleep", "6");
         DockerCli.awaitState(late, "exited");
         String justCreated = docker.container("create", c, List.of());
 
-        Run run = sweep(CliContext.system(), c, "--older-than", "2s");
+        Run run = sweep(CliContext.system(), c, "--older-than", "4s");
 
         assertEquals(0, run.exitCode(), run.toString());
         assertFalse(exists(early), run.out());

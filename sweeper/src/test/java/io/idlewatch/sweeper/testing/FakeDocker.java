@@ -39,6 +39,10 @@ public final class FakeDocker implements DockerApi {
     public final AtomicInteger removalsInFlight = new AtomicInteger();
     public final AtomicInteger maxRemovalsInFlight = new AtomicInteger();
     public volatile boolean ignoreLabelFilters;
+    /** Renames that fail (e.g. the engine went away), by the name asked for; checked before the engine's own rules. */
+    public final Map<String, RuntimeException> renameFailures = new HashMap<>();
+    /** What {@link #removalNeedsClaim()} answers: true as for Docker, false as for Podman. */
+    public volatile boolean removalNeedsClaim = true;
     public volatile long removalMillis;
     public volatile RuntimeException unreachable;
     public final List<Consumer<String>> dieListeners = new CopyOnWriteArrayList<>();
@@ -47,7 +51,10 @@ public final class FakeDocker implements DockerApi {
     /** One container; mutable so tests can change its state between list and remove. */
     public static final class FakeContainer {
         public final String id;
-        public final String name;
+        /** Changed by {@link #rename}, as the engine does. */
+        public volatile String name;
+        /** The name it was made with: what {@link #removed} lists, whatever a sweep renamed it to. */
+        public final String createdAs;
         public volatile String state;
         public final Map<String, String> labels;
         public final Instant created;
@@ -59,6 +66,7 @@ public final class FakeDocker implements DockerApi {
         FakeContainer(String id, String name, String state, Map<String, String> labels, Instant created) {
             this.id = id;
             this.name = name;
+            this.createdAs = name;
             this.state = state;
             this.labels = labels;
             this.created = created;
@@ -166,7 +174,7 @@ public final class FakeDocker implements DockerApi {
                             + ". Stop the container before attempting removal or force remove", null);
                 }
                 containers.remove(id);
-                removed.add(c.name);
+                removed.add(c.createdAs);
                 removedWithVolumes.add(anonymousVolumes);
             }
         } catch (InterruptedException e) {
@@ -174,6 +182,38 @@ public final class FakeDocker implements DockerApi {
         } finally {
             removalsInFlight.decrementAndGet();
         }
+    }
+
+    /** Docker's rules: 404 gone, 400 its own name already, 409 another container's name. */
+    @Override
+    public synchronized void rename(String id, String newName) {
+        checkReachable();
+        calls.add("rename " + id + " " + newName);
+        RuntimeException failure = renameFailures.get(newName);
+        if (failure != null) {
+            throw failure;
+        }
+        FakeContainer c = containers.get(id);
+        if (c == null) {
+            throw new DockerException.NotFound("No such container: " + id, null);
+        }
+        if (c.name.equals(newName)) {
+            throw new DockerException("cannot rename container " + id + " to " + newName
+                    + ": Renaming a container with the same name as its current name", null);
+        }
+        for (FakeContainer other : containers.values()) {
+            if (other.name.equals(newName)) {
+                throw new DockerException.Conflict("cannot rename container " + id + " to " + newName
+                        + ": Error when allocating new name: Conflict. The container name \"/" + newName
+                        + "\" is already in use by container \"" + other.id + "\"", null);
+            }
+        }
+        c.name = newName;
+    }
+
+    @Override
+    public boolean removalNeedsClaim() {
+        return removalNeedsClaim;
     }
 
     @Override
@@ -208,6 +248,37 @@ public final class FakeDocker implements DockerApi {
         c.state = "exited";
         c.finished(at, exitCode);
         dieListeners.forEach(listener -> listener.accept(c.id));
+    }
+
+    /**
+     * What an exec in each container answers, by container id; a running container without one
+     * answers as Docker does when the command does not exist there (exit 126).
+     */
+    public final Map<String, java.util.function.Function<List<String>, ExecResult>> execs = new HashMap<>();
+
+    @Override
+    public ExecResult exec(String id, List<String> command, int maxOutputBytes, java.time.Duration limit) {
+        checkReachable();
+        calls.add("exec " + id + " " + String.join(" ", command));
+        FakeContainer c;
+        synchronized (this) {
+            c = containers.get(id);
+        }
+        if (c == null) {
+            throw new DockerException.NotFound("No such container: " + id, null);
+        }
+        if (!c.state.equals("running")) {
+            throw new DockerException.Conflict("Container " + id + " is not running", null);
+        }
+        var handler = execs.get(id);
+        if (handler == null) {
+            return new ExecResult(126, ("OCI runtime exec failed: exec failed: unable to start container process: exec: \""
+                    + command.get(0) + "\": stat " + command.get(0) + ": no such file or directory: unknown\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[0]);
+        }
+        ExecResult r = handler.apply(command);
+        return new ExecResult(r.exitCode(), java.util.Arrays.copyOf(r.stdout(), Math.min(r.stdout().length, maxOutputBytes)),
+                java.util.Arrays.copyOf(r.stderr(), Math.min(r.stderr().length, maxOutputBytes)));
     }
 
     @Override

@@ -14,7 +14,7 @@ import java.time.Duration;
 public final class CpuSignal implements ActivitySignal {
     public static final Duration WINDOW = Duration.ofMinutes(1);
 
-    private final CgroupCpuReader cgroup;
+    private final ContainerCpu cgroup;
     private final ProcessCpuReader agentCpu;
     private final long agentPid;
     private final ClientCpu clients;
@@ -32,12 +32,12 @@ public final class CpuSignal implements ActivitySignal {
      * @param agentPid  the agent's own pid, whose CPU is not the workload's
      * @param clients   CPU the agent's control clients reported, not the workload's either
      */
-    public CpuSignal(CgroupCpuReader cgroup, ProcessCpuReader agentCpu, long agentPid, ClientCpu clients,
+    public CpuSignal(ContainerCpu cgroup, ProcessCpuReader agentCpu, long agentPid, ClientCpu clients,
                      double threshold) {
         this(cgroup, agentCpu, agentPid, clients, threshold, WINDOW);
     }
 
-    CpuSignal(CgroupCpuReader cgroup, ProcessCpuReader agentCpu, long agentPid, ClientCpu clients,
+    CpuSignal(ContainerCpu cgroup, ProcessCpuReader agentCpu, long agentPid, ClientCpu clients,
               double threshold, Duration window) {
         this.cgroup = cgroup;
         this.agentCpu = agentCpu;
@@ -62,7 +62,8 @@ public final class CpuSignal implements ActivitySignal {
             size--;
         }
         if (size < 2) {
-            return Reading.quiet("cpu measuring");
+            // where the readings come from, for the state file until the next sample
+            return Reading.quiet("cpu measuring: " + cgroup.source());
         }
         long elapsed = now - times[head];
         long used = Math.max(0, usage - usages[head]);

@@ -3,74 +3,145 @@ package io.idlewatch.agent.signal.cpu;
 import io.idlewatch.agent.signal.ActivitySignal;
 import io.idlewatch.agent.signal.ActivitySignalContract;
 import io.idlewatch.agent.signal.Fixtures;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import oshi.util.linux.ProcPath;
+import oshi.util.linux.SysPath;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * The cpu signal on fixture trees, read by OSHI itself: OSHI's /proc and /sys root is one setting
+ * per JVM, so this class points it at {@link #ROOT} before any OSHI class loads, and each test
+ * lays its tree out there (tests in a class run one at a time).
+ */
 class CpuSignalTest extends ActivitySignalContract {
     private static final long AGENT_PID = 42;
     private static final long SEC = TimeUnit.SECONDS.toNanos(1);
+    /** OSHI's root for this JVM: ROOT/proc and ROOT/sys. */
+    private static final Path ROOT;
+
+    static {
+        try {
+            ROOT = Files.createTempDirectory("oshi-root");
+            Files.createDirectories(ROOT.resolve("proc"));
+            Files.createDirectories(ROOT.resolve("sys"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        System.setProperty("oshi.util.proc.path", ROOT.resolve("proc").toString());
+        System.setProperty("oshi.util.sys.path", ROOT.resolve("sys").toString());
+    }
+
+    private static Path proc() {
+        return ROOT.resolve("proc");
+    }
+
+    private static Path cgroup() {
+        return ROOT.resolve("sys/fs/cgroup");
+    }
+
+    /**
+     * A fresh tree: the agent's /proc/42/stat, /proc/filesystems with cgroup2, and a cgroup v2
+     * container in its own namespace (one line in /proc/self/cgroup, cpu.stat at the root).
+     */
+    @BeforeEach
+    void layOutV2() throws IOException {
+        assertEquals(proc().toString(), ProcPath.PROC, "OSHI was loaded before this class pointed it at fixtures");
+        assertEquals(ROOT.resolve("sys") + "/", SysPath.SYS);
+        try (Stream<Path> all = Files.walk(ROOT)) {
+            all.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(ROOT)).forEach(p -> p.toFile().delete());
+        }
+        Fixtures.copy("cpu/proc", proc());
+        Files.writeString(proc().resolve("filesystems"), "nodev\tsysfs\nnodev\tproc\nnodev\tcgroup\nnodev\tcgroup2\n");
+        selfCgroup("0::/\n");
+        Files.createDirectories(cgroup());
+        Files.writeString(cgroup().resolve("cgroup.controllers"), "cpu io memory pids\n");
+        setUsageUsec(120_000_000L);
+    }
+
+    private static void selfCgroup(String lines) throws IOException {
+        Files.createDirectories(proc().resolve("self"));
+        Files.writeString(proc().resolve("self/cgroup"), lines);
+    }
 
     @Override
     protected String expectedName() {
         return "cpu";
     }
 
-    /** cgroup v2 tree plus the agent's /proc/42/stat; activity = half a core for one step. */
+    /** The v2 tree; activity = half a core for one step. */
     @Override
     protected Fixture quietFixture(Path dir) throws Exception {
-        Path root = Fixtures.copy("cpu", dir);
-        CpuSignal signal = v2Signal(root, 0.10);
-        return fixture(signal, () -> setUsageUsec(root, 120_000_000L + STEP / 1000 / 2), null);
+        CpuSignal signal = v2Signal(0.10);
+        return fixture(signal, () -> setUsageUsec(120_000_000L + STEP / 1000 / 2), null);
     }
 
+    /** No cgroup CPU accounting anywhere: OSHI reads 0, and nothing is mounted for the workaround. */
     @Override
-    protected ActivitySignal brokenSignal(Path dir) {
-        return new CpuSignal(new CgroupCpuReader(dir.resolve("missing"), dir.resolve("missing-proc")),
-                new ProcessCpuReader(dir.resolve("missing-proc")), AGENT_PID, new ClientCpu(), 0.1);
+    protected ActivitySignal brokenSignal(Path dir) throws IOException {
+        Files.delete(cgroup().resolve("cpu.stat"));
+        return v2Signal(0.1);
     }
 
-    private static CpuSignal v2Signal(Path root, double threshold) {
-        return v2Signal(root, new ClientCpu(), threshold);
+    private static CpuSignal v2Signal(double threshold) {
+        return v2Signal(new ClientCpu(), threshold);
     }
 
-    private static CpuSignal v2Signal(Path root, ClientCpu clients, double threshold) {
-        return new CpuSignal(new CgroupCpuReader(root.resolve("v2"), root.resolve("proc")),
-                new ProcessCpuReader(root.resolve("proc")), AGENT_PID, clients, threshold);
+    private static CpuSignal v2Signal(ClientCpu clients, double threshold) {
+        return new CpuSignal(new ContainerCpu(), new ProcessCpuReader(proc()), AGENT_PID, clients, threshold);
     }
 
-    private static void setUsageUsec(Path root, long usec) throws IOException {
-        Files.writeString(root.resolve("v2/cpu.stat"), "usage_usec " + usec + "\nuser_usec 1\nsystem_usec 1\n");
+    private static void setUsageUsec(long usec) throws IOException {
+        setUsageUsec(cgroup(), usec);
     }
 
-    private static void setAgentTicks(Path root, long utime, long stime) throws IOException {
-        Files.writeString(root.resolve("proc/42/stat"), "42 (java) S 0 42 42 0 -1 4194560 100 0 0 0 " + utime + " "
+    private static void setUsageUsec(Path dir, long usec) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("cpu.stat"), "usage_usec " + usec + "\nuser_usec 1\nsystem_usec 1\n");
+    }
+
+    private static void setAgentTicks(long utime, long stime) throws IOException {
+        Files.writeString(proc().resolve("42/stat"), "42 (java) S 0 42 42 0 -1 4194560 100 0 0 0 " + utime + " "
                 + stime + " 0 0 20 0 12 0 100 90000000 4000 18446744073709551615\n");
+    }
+
+    private static void setV1Usage(Path dir, long nanos) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("cpuacct.usage"), nanos + "\n");
+    }
+
+    /** A cgroup v1 tree (a tmpfs of controller mounts) in place of the v2 one. */
+    private static void v1Mounts() throws IOException {
+        Files.delete(cgroup().resolve("cpu.stat"));
+        Files.delete(cgroup().resolve("cgroup.controllers"));
     }
 
     @Test
     void firstSampleOnlySetsTheBaseline() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
-        ActivitySignal.Reading r = v2Signal(root, 0.1).sample(SEC);
+        ActivitySignal.Reading r = v2Signal(0.1).sample(SEC);
         assertFalse(r.fired());
-        assertEquals("cpu measuring", r.detail());
+        assertEquals("cpu measuring: cgroup v2 (OSHI)", r.detail());
     }
 
     @Test
     void averagesOverWhatExistsBeforeAMinuteOfHistory() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
-        CpuSignal signal = v2Signal(root, 0.1);
+        CpuSignal signal = v2Signal(0.1);
         signal.sample(0);
-        setUsageUsec(root, 120_000_000L + 1_000_000L); // one core-second in 5 s = 20%
+        setUsageUsec(120_000_000L + 1_000_000L); // one core-second in 5 s = 20%
         ActivitySignal.Reading r = signal.sample(5 * SEC);
         assertTrue(r.fired());
         assertEquals("cpu 20% of a core", r.detail());
@@ -78,13 +149,12 @@ class CpuSignalTest extends ActivitySignalContract {
 
     @Test
     void aShortBurstIsAveragedOverTheMinute() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
-        CpuSignal signal = v2Signal(root, 0.1);
+        CpuSignal signal = v2Signal(0.1);
         long usage = 120_000_000L;
         signal.sample(0);
         // 3 s of one full core, then nothing: 3/60 = 5% over the minute, under 10%
         usage += 3_000_000L;
-        setUsageUsec(root, usage);
+        setUsageUsec(usage);
         assertTrue(signal.sample(5 * SEC).fired(), "60% over the first 5 s");
         for (long t = 10; t <= 60; t += 5) {
             signal.sample(t * SEC);
@@ -96,13 +166,12 @@ class CpuSignalTest extends ActivitySignalContract {
 
     @Test
     void steadyLoadKeepsFiringAndUsesTheLastMinute() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
-        CpuSignal signal = v2Signal(root, 0.1);
+        CpuSignal signal = v2Signal(0.1);
         long usage = 120_000_000L;
         signal.sample(0);
         for (long t = 5; t <= 300; t += 5) {
             usage += 1_500_000L; // 30% of a core
-            setUsageUsec(root, usage);
+            setUsageUsec(usage);
             ActivitySignal.Reading r = signal.sample(t * SEC);
             assertTrue(r.fired(), "t=" + t + " " + r.detail());
             assertEquals("cpu 30% of a core", r.detail());
@@ -111,12 +180,11 @@ class CpuSignalTest extends ActivitySignalContract {
 
     @Test
     void theAgentsOwnCpuIsNotTheWorkloads() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
-        CpuSignal signal = v2Signal(root, 0.1);
+        CpuSignal signal = v2Signal(0.1);
         signal.sample(0);
         // the container used 2 s in 5 s, all of it the agent's (200 ticks = 2 s)
-        setUsageUsec(root, 120_000_000L + 2_000_000L);
-        setAgentTicks(root, 150 + 150, 50 + 50);
+        setUsageUsec(120_000_000L + 2_000_000L);
+        setAgentTicks(150 + 150, 50 + 50);
         ActivitySignal.Reading r = signal.sample(5 * SEC);
         assertFalse(r.fired(), r.detail());
         assertEquals("cpu 0% of a core", r.detail());
@@ -125,10 +193,9 @@ class CpuSignalTest extends ActivitySignalContract {
     /** A status line polling `idlewatch status` every 2 s: each client's JVM start is reported and left out. */
     @Test
     void cpuTheControlClientsReportIsNotTheWorkloads() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
         AtomicLong clock = new AtomicLong(0);
         ClientCpu clients = new ClientCpu(clock::get);
-        CpuSignal signal = v2Signal(root, clients, 0.03);
+        CpuSignal signal = v2Signal(clients, 0.03);
         long usage = 120_000_000L;
         signal.sample(0);
         for (long t = 1; t <= 90; t++) {
@@ -138,7 +205,7 @@ class CpuSignalTest extends ActivitySignalContract {
                 usage += 70_000L; // a client's JVM start, reported
                 clients.add(70_000_000L);
             }
-            setUsageUsec(root, usage);
+            setUsageUsec(usage);
             if (t % 5 == 0) {
                 ActivitySignal.Reading r = signal.sample(t * SEC);
                 assertFalse(r.fired(), "t=" + t + " " + r.detail());
@@ -148,7 +215,7 @@ class CpuSignalTest extends ActivitySignalContract {
         // without the reports the same clients are 4% of a core and would keep the workspace alive
         for (long t = 91; t <= 160; t++) {
             usage += 5_000L + (t % 2 == 0 ? 70_000L : 0);
-            setUsageUsec(root, usage);
+            setUsageUsec(usage);
             if (t % 5 == 0) {
                 signal.sample(t * SEC);
             }
@@ -160,10 +227,9 @@ class CpuSignalTest extends ActivitySignalContract {
     /** Attack: a loop of requests claiming 2 s each cannot hide a workload of 20% of a core. */
     @Test
     void claimsCannotHideMoreThanTheClientBudget() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
         AtomicLong clock = new AtomicLong(0);
         ClientCpu clients = new ClientCpu(clock::get);
-        CpuSignal signal = v2Signal(root, clients, 0.10);
+        CpuSignal signal = v2Signal(clients, 0.10);
         long usage = 120_000_000L;
         signal.sample(0);
         ActivitySignal.Reading r = null;
@@ -172,7 +238,7 @@ class CpuSignalTest extends ActivitySignalContract {
             usage += 2_000L; // 20% of a core: 2 ms of every 10
             clients.add(2_000_000_000L); // "this request's client used 2 s"
             if (ms % 5000 == 0) {
-                setUsageUsec(root, usage);
+                setUsageUsec(usage);
                 r = signal.sample(ms * 1_000_000L);
             }
         }
@@ -181,44 +247,113 @@ class CpuSignalTest extends ActivitySignalContract {
 
     @Test
     void thresholdIsStrictlyExceeded() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
-        CpuSignal signal = v2Signal(root, 0.1);
+        CpuSignal signal = v2Signal(0.1);
         signal.sample(0);
-        setUsageUsec(root, 120_000_000L + 1_000_000L); // exactly 10%
+        setUsageUsec(120_000_000L + 1_000_000L); // exactly 10%
         ActivitySignal.Reading r = signal.sample(10 * SEC);
         assertFalse(r.fired(), r.detail());
         assertEquals("cpu 10% of a core", r.detail());
     }
 
     @Test
-    void readsCgroupV1AndTheJoinedMount() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
-        CgroupCpuReader v1 = new CgroupCpuReader(root.resolve("v1"), root.resolve("proc"));
-        assertEquals(120_000_000_000L, v1.usageNanos());
-        assertEquals(root.resolve("v1/cpuacct/cpuacct.usage"), v1.file());
-        CgroupCpuReader joined = new CgroupCpuReader(root.resolve("v1joined"), root.resolve("proc"));
-        assertEquals(120_000_000_000L, joined.usageNanos());
-        CgroupCpuReader v2 = new CgroupCpuReader(root.resolve("v2"), root.resolve("proc"));
-        assertEquals(120_000_000_000L, v2.usageNanos());
+    void firstDetailSaysWhereReadingsComeFrom() throws Exception {
+        assertEquals("cpu measuring: cgroup v2 (OSHI)", v2Signal(0.1).sample(SEC).detail());
+    }
+
+    // ---- what OSHI reads itself ----
+
+    @Test
+    void oshiReadsCgroupV2UsageUsec() throws Exception {
+        ContainerCpu cpu = new ContainerCpu();
+        assertEquals(120_000_000_000L, cpu.usageNanos());
+        assertEquals("cgroup v2 (OSHI)", cpu.source());
+        setUsageUsec(120_000_001L);
+        assertEquals(120_000_001_000L, cpu.usageNanos(), "a fresh reading each time");
+    }
+
+    /** A v2 host with the host cgroup namespace: the whole hierarchy is mounted, the own path is followed. */
+    @Test
+    void oshiFollowsTheOwnV2PathInTheHostNamespace() throws Exception {
+        selfCgroup("0::/system.slice/docker-abc.scope\n");
+        setUsageUsec(cgroup().resolve("system.slice/docker-abc.scope"), 5);
+        ContainerCpu cpu = new ContainerCpu();
+        assertEquals(5_000L, cpu.usageNanos());
+        assertEquals("cgroup v2 (OSHI)", cpu.source());
+    }
+
+    /** cgroup v1 in a private cgroup namespace, separate and joined cpu/cpuacct mounts. */
+    @Test
+    void oshiReadsCgroupV1PrivateNamespaces() throws Exception {
+        v1Mounts();
+        selfCgroup("2:cpuacct:/\n1:cpu:/\n0::/\n");
+        setV1Usage(cgroup().resolve("cpuacct"), 120_000_000_000L);
+        ContainerCpu cpu = new ContainerCpu();
+        assertEquals(120_000_000_000L, cpu.usageNanos());
+        assertEquals("cgroup v1 (OSHI)", cpu.source());
+
+        selfCgroup("3:cpu,cpuacct:/\n0::/\n");
+        setV1Usage(cgroup().resolve("cpu,cpuacct"), 7L);
+        assertEquals(7L, new ContainerCpu().usageNanos());
+    }
+
+    // ---- the workaround: where OSHI does not look ----
+
+    /**
+     * Docker's default on a v1 host: the host cgroup namespace, with the container's own cgroup
+     * mounted at the controller's root. OSHI looks under cpuacct/docker/abc and reads 0.
+     */
+    @Test
+    void v1HostNamespaceReadsTheMountedOwnCgroup() throws Exception {
+        v1Mounts();
+        selfCgroup("2:cpuacct:/docker/abc\n1:cpu:/docker/abc\n0::/docker/abc\n");
+        setV1Usage(cgroup().resolve("cpuacct"), 9_000L);
+        ContainerCpu cpu = new ContainerCpu();
+        assertEquals(9_000L, cpu.usageNanos());
+        assertEquals("cgroup v1 " + cgroup().resolve("cpuacct/cpuacct.usage") + " (OSHI found none)", cpu.source());
+        setV1Usage(cgroup().resolve("cpuacct"), 10_000L);
+        assertEquals(10_000L, cpu.usageNanos());
+    }
+
+    /** A hybrid host's /proc/self/cgroup (v1 lines too) with the unified hierarchy mounted: OSHI says v1. */
+    @Test
+    void unifiedHierarchyOnAHybridHostIsReadAsV2() throws Exception {
+        selfCgroup("2:cpuacct:/\n1:cpu:/\n0::/\n");
+        ContainerCpu cpu = new ContainerCpu();
+        assertEquals(120_000_000_000L, cpu.usageNanos());
+        assertEquals("cgroup v2 " + cgroup().resolve("cpu.stat") + " (OSHI found none)", cpu.source());
+    }
+
+    /** The same in the host namespace: the own 0:: path, not the root (which is the whole machine). */
+    @Test
+    void unifiedHierarchyInTheHostNamespaceFollowsTheOwnPath() throws Exception {
+        selfCgroup("2:cpuacct:/P/abc\n1:cpu:/P/abc\n0::/P/abc\n");
+        setUsageUsec(cgroup().resolve("P/abc"), 3);
+        ContainerCpu cpu = new ContainerCpu();
+        assertEquals(3_000L, cpu.usageNanos());
+        assertEquals("cgroup v2 " + cgroup().resolve("P/abc/cpu.stat") + " (OSHI found none)", cpu.source());
+    }
+
+    /** Once OSHI served, a 0 is its file gone: an error (the signal is degraded), not "no CPU used". */
+    @Test
+    void aFileThatGoesAwayIsAnError() throws Exception {
+        ContainerCpu cpu = new ContainerCpu();
+        cpu.usageNanos();
+        Files.delete(cgroup().resolve("cpu.stat"));
+        assertThrows(IOException.class, cpu::usageNanos);
     }
 
     @Test
-    void followsTheOwnCgroupPathWhenTheHostHierarchyIsMounted() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
-        Path nested = root.resolve("v2/system.slice/docker-abc.scope");
-        Files.createDirectories(nested);
-        Files.writeString(nested.resolve("cpu.stat"), "usage_usec 5\n");
-        Files.createDirectories(root.resolve("proc/self"));
-        Files.writeString(root.resolve("proc/self/cgroup"), "0::/system.slice/docker-abc.scope\n");
-        CgroupCpuReader reader = new CgroupCpuReader(root.resolve("v2"), root.resolve("proc"));
-        assertEquals(5_000L, reader.usageNanos());
-        assertEquals(nested.resolve("cpu.stat"), reader.file());
+    void ownPathIsTheV2Line() {
+        assertEquals("P/abc", ContainerCpu.ownPath("2:cpuacct:/x\n0::/P/abc\n"));
+        assertEquals(null, ContainerCpu.ownPath("0::/\n"));
+        assertEquals(null, ContainerCpu.ownPath("2:cpuacct:/x\n"));
     }
+
+    // ---- the agent's own CPU ----
 
     @Test
     void agentCpuIsUtimePlusStimeInTicks() throws Exception {
-        Path root = Fixtures.copy("cpu", tmp);
-        assertEquals(Duration.ofSeconds(2).toNanos(), new ProcessCpuReader(root.resolve("proc")).cpuNanos(42));
+        assertEquals(Duration.ofSeconds(2).toNanos(), new ProcessCpuReader(proc()).cpuNanos(42));
     }
 
     @Test

@@ -1,0 +1,148 @@
+package io.idlewatch.agent.control;
+
+import io.idlewatch.agent.idle.Clock;
+import io.idlewatch.agent.idle.IdleTracker;
+import io.idlewatch.agent.idle.StateFile;
+import io.idlewatch.agent.signal.ActivitySignal;
+import io.idlewatch.agent.signal.cpu.ClientCpu;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code idlewatch stop} from the client through a real socket to the tracker: the stop is recorded
+ * with reason manual and handed on once; a second stop, or one after an idle stop, is refused.
+ */
+class StopCommandTest {
+    @TempDir
+    Path dir;
+
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    private final Clock clock = new Clock() {
+        @Override
+        public long nanoTime() {
+            return nanos.get();
+        }
+
+        @Override
+        public long epochMillis() {
+            return 1_795_330_800_000L + nanos.get() / 1_000_000;
+        }
+    };
+    private final List<IdleTracker.StopInfo> handedOn = new CopyOnWriteArrayList<>();
+    private IdleTracker tracker;
+    private ControlServer server;
+
+    @BeforeEach
+    void start() throws IOException {
+        ActivitySignal quiet = new ActivitySignal() {
+            @Override
+            public String name() {
+                return "cpu";
+            }
+
+            @Override
+            public Reading sample(long now) {
+                return Reading.quiet("cpu 0%");
+            }
+        };
+        tracker = new IdleTracker(List.of(quiet), clock, Duration.ofSeconds(20), null, null, Duration.ZERO, 7, s -> { });
+        // What Main's Background does, minus the supervisor: record, then hand on.
+        ControlService.ManualStop stop = reason -> {
+            IdleTracker.StopInfo info = tracker.stopManually(reason);
+            if (info == null) {
+                throw new IllegalStateException("already stopping (" + tracker.stopInfo().reason() + ")");
+            }
+            handedOn.add(info);
+            return "stopping now (manual)";
+        };
+        server = ControlServer.bind(dir.resolve("agent.sock"),
+                new ControlService(tracker, new StateFile(dir, "ws"), new ClientCpu(nanos::get), stop), s -> { }, 300);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private Result client(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = ControlCommands.run(args, List.of(dir), Map.of(), new PrintStream(out, true), new PrintStream(err, true));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void stopIsRecordedAsManualWithTheReasonAndTheConfiguredExitCode() {
+        nanos.addAndGet(Duration.ofSeconds(5).toNanos());
+
+        Result r = client("stop", "--reason", "done for the day");
+
+        assertEquals(0, r.code(), r.toString());
+        assertEquals("idlewatch: stopping now (manual)\n", r.out());
+        assertEquals(1, handedOn.size());
+        IdleTracker.StopInfo info = tracker.stopInfo();
+        assertEquals("manual", info.reason());
+        assertEquals(7, info.exitCode());
+        assertTrue(info.detail().startsWith("manual stop: done for the day (idle 5s"), info.detail());
+        assertEquals("stopping", tracker.status().state());
+    }
+
+    @Test
+    void aSecondStopIsRefusedWithExit2AndHandsNothingOn() {
+        assertEquals(0, client("stop").code());
+
+        Result again = client("stop", "--reason=again");
+
+        assertEquals(2, again.code());
+        assertEquals("idlewatch: already stopping (manual)\n", again.err());
+        assertEquals(1, handedOn.size());
+    }
+
+    @Test
+    void anIdleStopUnderWayKeepsItsReason() {
+        nanos.addAndGet(Duration.ofSeconds(21).toNanos());
+        assertTrue(tracker.poll().isStop());
+
+        Result r = client("stop");
+
+        assertEquals(2, r.code());
+        assertEquals("idlewatch: already stopping (idle)\n", r.err());
+        assertEquals("idle", tracker.stopInfo().reason());
+        assertTrue(handedOn.isEmpty());
+    }
+
+    @Test
+    void controlCharactersInTheReasonNeverReachTheRecord() {
+        assertEquals(0, client("stop", "--reason", "bye\u001b[2J\nnow").code());
+        assertTrue(tracker.stopInfo().detail().startsWith("manual stop: bye?[2J?now"), tracker.stopInfo().detail());
+    }
+
+    @Test
+    void unknownArgumentsAreAUsageError() {
+        Result r = client("stop", "--now");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("usage: idlewatch stop [--reason TEXT]"), r.err());
+        assertNull(tracker.stopInfo());
+    }
+}

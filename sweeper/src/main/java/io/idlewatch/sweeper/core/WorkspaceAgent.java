@@ -1,0 +1,171 @@
+package io.idlewatch.sweeper.core;
+
+import io.idlewatch.contract.Labels;
+import io.idlewatch.sweeper.docker.ContainerDetails;
+import io.idlewatch.sweeper.docker.ContainerSummary;
+import io.idlewatch.sweeper.docker.DockerApi;
+import io.idlewatch.sweeper.docker.DockerException;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The host verbs ({@code idlewatch timeout|touch|stop WS}): find the workspace's container and run
+ * the agent's own client in it through the Engine API's exec, so the image needs no shell. The
+ * agent decides (it enforces {@code IDLEWATCH_MAX_TIMEOUT}); we pass its answer on.
+ *
+ * <p>Everything the exec prints comes from inside the container, so from whoever controls the
+ * image: it is bounded here and sanitised by the caller before it reaches a terminal.
+ */
+public final class WorkspaceAgent {
+
+    /** The agent's launcher, where every workspace image puts it (SPEC §1). */
+    public static final String CLIENT = "/opt/idlewatch/bin/idlewatch";
+    /**
+     * The agent's answers are one short line; a client that prints more is not ours, and more
+     * than this is read and dropped so it cannot fill our memory.
+     */
+    public static final int MAX_OUTPUT_BYTES = 16 * 1024;
+    /**
+     * How long the exec may take: the client is a JVM starting inside a possibly busy container
+     * (about a second here, several under load), plus one request on the control socket, which the
+     * client itself bounds. A hung one is reported, never waited on forever.
+     */
+    public static final Duration EXEC_LIMIT = Duration.ofSeconds(30);
+    /** Longer is no workspace name or container id; it would only be quoted back at the user. */
+    static final int MAX_REFERENCE_CHARS = 256;
+    /** Exit codes of the in-container client (agent ControlCommands): agent unreachable; usage or refused. */
+    static final int CLIENT_UNREACHABLE = 1;
+    static final int CLIENT_REFUSED = 2;
+    /** What the engine's exec reports when the command cannot start: not executable, not found. */
+    static final int EXEC_CANNOT_RUN = 126;
+    static final int EXEC_NOT_FOUND = 127;
+
+    private final DockerApi docker;
+
+    public WorkspaceAgent(DockerApi docker) {
+        this.docker = docker;
+    }
+
+    /** The container a verb acts on. */
+    public record Target(String id, String name, String workspace, String state) {
+        /** {@code ws-alpha (3f2a1b9c4d5e)}, or the container's name when it has no workspace label. */
+        public String display() {
+            String shortId = id.length() > 12 ? id.substring(0, 12) : id;
+            return (workspace != null ? workspace : name) + " (" + shortId + ")";
+        }
+    }
+
+    /** The name matches nothing, or more than one running workspace: a usage error (exit 2). */
+    public static final class UnknownWorkspace extends RuntimeException {
+        UnknownWorkspace(String message) {
+            super(message);
+        }
+    }
+
+    /** The agent answered no (a timeout above the maximum, a stop already under way): exit 2, its line. */
+    public static final class Refused extends RuntimeException {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    /** Nothing to talk to: not running, no agent in the container, or an agent that does not answer. */
+    public static final class NoAgent extends RuntimeException {
+        NoAgent(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * A workspace name (label {@value Labels#WORKSPACE}) first, else a container id or name. A
+     * workspace name with several containers picks the running one; several running is ambiguous.
+     */
+    public Target resolve(String reference) {
+        if (reference == null || reference.isBlank() || reference.length() > MAX_REFERENCE_CHARS
+                || reference.chars().anyMatch(Character::isISOControl)) {
+            throw new UnknownWorkspace("not a workspace name or container id: \"" + reference
+                    + "\" (e.g. ws-alpha, or an id from 'idlewatch ps')");
+        }
+        List<ContainerSummary> named = new ArrayList<>(docker.list(List.of(Labels.WORKSPACE + "=" + reference), List.of()));
+        // The engine's filter, checked again: the label must be exactly this name.
+        named.removeIf(c -> !reference.equals(c.labels().get(Labels.WORKSPACE)));
+        if (!named.isEmpty()) {
+            List<ContainerSummary> running = named.stream().filter(c -> "running".equals(c.state())).toList();
+            if (running.size() > 1) {
+                throw new UnknownWorkspace("workspace " + reference + " has " + running.size() + " running containers ("
+                        + String.join(", ", running.stream().map(c -> c.id().substring(0, Math.min(12, c.id().length()))).toList())
+                        + "); name one by container id");
+            }
+            ContainerSummary pick = running.isEmpty()
+                    ? named.stream().max(Comparator.comparing(ContainerSummary::created)).orElseThrow()
+                    : running.get(0);
+            return new Target(pick.id(), pick.name(), reference, pick.state());
+        }
+        ContainerDetails container;
+        try {
+            container = docker.inspect(reference);
+        } catch (DockerException.NotFound e) {
+            throw new UnknownWorkspace("no workspace or container named " + reference);
+        }
+        Map<String, String> labels = container.labels() == null ? Map.of() : container.labels();
+        return new Target(container.id(), container.name(), labels.get(Labels.WORKSPACE), container.state());
+    }
+
+    /**
+     * Runs {@code idlewatch ARGS…} in the target and returns the agent's answer line.
+     *
+     * @throws Refused  the agent (or its client's argument check) said no
+     * @throws NoAgent  not running, no agent, or an agent that does not answer
+     */
+    public String run(Target target, List<String> args) {
+        if (!"running".equals(target.state())) {
+            throw new NoAgent(target.display() + " is " + target.state() + ", not running: there is no agent to ask");
+        }
+        List<String> command = new ArrayList<>(args.size() + 1);
+        command.add(CLIENT);
+        command.addAll(args);
+        DockerApi.ExecResult result;
+        try {
+            result = docker.exec(target.id(), command, MAX_OUTPUT_BYTES, EXEC_LIMIT);
+        } catch (DockerException.NotFound gone) {
+            throw new NoAgent(target.display() + " is gone");
+        } catch (DockerException.Conflict notRunning) {
+            // Not running or paused: the engine's sentence says which.
+            throw new NoAgent(target.display() + ": " + notRunning.getMessage());
+        }
+        String out = firstLine(result.stdout());
+        String err = firstLine(result.stderr());
+        String said = err.isEmpty() ? out : err;
+        return switch (result.exitCode()) {
+            case 0 -> out;
+            case CLIENT_REFUSED -> throw new Refused(target.display() + ": " + said);
+            case CLIENT_UNREACHABLE -> throw new NoAgent("the idlewatch agent in " + target.display()
+                    + " does not answer: " + said);
+            // Docker prints the runtime's reason on stdout: "OCI runtime exec failed: ... no such file or directory".
+            case EXEC_CANNOT_RUN, EXEC_NOT_FOUND -> throw new NoAgent("no idlewatch agent in " + target.display()
+                    + ": " + CLIENT + " cannot run there (" + said + ")");
+            default -> throw new NoAgent(CLIENT + " in " + target.display() + " exited " + result.exitCode()
+                    + (said.isEmpty() ? "" : ": " + said));
+        };
+    }
+
+    /**
+     * The first non-blank line, without the client's own {@code idlewatch: } prefix (the host adds
+     * its own). Undecodable bytes become U+FFFD; the caller strips control characters.
+     */
+    static String firstLine(byte[] output) {
+        String text = new String(output, StandardCharsets.UTF_8);
+        for (String line : text.split("\r?\n|\r")) {
+            if (!line.isBlank()) {
+                String l = line.strip();
+                return l.startsWith("idlewatch: ") ? l.substring("idlewatch: ".length()) : l;
+            }
+        }
+        return "";
+    }
+}

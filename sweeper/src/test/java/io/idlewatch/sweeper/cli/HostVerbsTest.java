@@ -1,0 +1,183 @@
+package io.idlewatch.sweeper.cli;
+
+import io.idlewatch.sweeper.config.HostEnvironment;
+import io.idlewatch.sweeper.core.Sweeper;
+import io.idlewatch.sweeper.docker.DockerApi.ExecResult;
+import io.idlewatch.sweeper.testing.FakeDocker;
+import io.idlewatch.sweeper.testing.FakeDocker.FakeContainer;
+import io.idlewatch.sweeper.testing.Run;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code timeout|touch|stop WS} in-process against a fake engine whose exec answers as the agent's
+ * client does: which container is picked, what is run there, and how each answer becomes an exit
+ * code. The real agent in a real container is {@code HostVerbsIT}'s.
+ */
+class HostVerbsTest {
+
+    static final Instant NOW = Instant.parse("2026-11-22T07:00:00Z");
+
+    @TempDir
+    Path home;
+
+    final FakeDocker docker = new FakeDocker();
+
+    Run run(String... args) {
+        CliContext context = new CliContext(new HostEnvironment(Map.of(), home, home.resolve("etc")), endpoint -> docker,
+                Clock.fixed(NOW, ZoneOffset.UTC), Sweeper.Hooks.NONE, Duration.ofMinutes(2));
+        return Run.of(context, args);
+    }
+
+    static ExecResult answer(int code, String out, String err) {
+        return new ExecResult(code, out.getBytes(StandardCharsets.UTF_8), err.getBytes(StandardCharsets.UTF_8));
+    }
+
+    FakeContainer workspace(String name, String state) {
+        return docker.add(name + "-1", state, NOW.minusSeconds(60), "io.idlewatch.workspace=" + name);
+    }
+
+    @Test
+    void timeoutRunsTheAgentsClientInTheWorkspaceAndPrintsItsAnswer() {
+        FakeContainer ws = workspace("alpha", "running");
+        docker.execs.put(ws.id, cmd -> answer(0, "idlewatch: timeout 1h (was 30m)\n", ""));
+
+        Run run = run("timeout", "alpha", "1h");
+
+        assertEquals(0, run.exitCode(), run.toString());
+        assertEquals("alpha (000000000001): timeout 1h (was 30m)\n", run.out());
+        assertTrue(docker.calls.contains("exec " + ws.id + " /opt/idlewatch/bin/idlewatch timeout 1h"), docker.calls.toString());
+    }
+
+    @Test
+    void theAgentsRefusalIsExit2WithItsOneLine() {
+        FakeContainer ws = workspace("alpha", "running");
+        docker.execs.put(ws.id, cmd -> answer(2, "", "idlewatch: cannot set the timeout to 3h: IDLEWATCH_MAX_TIMEOUT is 2h;"
+                + " use a duration of at most 2h\n"));
+
+        Run run = run("timeout", "alpha", "3h");
+
+        assertEquals(2, run.exitCode(), run.toString());
+        assertEquals("idlewatch: alpha (000000000001): cannot set the timeout to 3h: IDLEWATCH_MAX_TIMEOUT is 2h;"
+                + " use a duration of at most 2h\n", run.err());
+    }
+
+    @Test
+    void touchAndStopPassTheReason() {
+        FakeContainer ws = workspace("alpha", "running");
+        docker.execs.put(ws.id, cmd -> answer(0, "idlewatch: ok\n", ""));
+
+        assertEquals(0, run("touch", "alpha", "--reason", "deploy").exitCode());
+        assertEquals(0, run("stop", ws.id, "--reason", "done").exitCode());
+
+        assertTrue(docker.calls.contains("exec " + ws.id + " /opt/idlewatch/bin/idlewatch touch --reason deploy"), docker.calls.toString());
+        assertTrue(docker.calls.contains("exec " + ws.id + " /opt/idlewatch/bin/idlewatch stop --reason done"), docker.calls.toString());
+    }
+
+    @Test
+    void aContainerWithoutTheAgentIsExit4() {
+        workspace("plain", "running"); // the fake answers 126 and the runtime's sentence, as Docker does
+
+        Run run = run("stop", "plain");
+
+        assertEquals(4, run.exitCode(), run.toString());
+        assertTrue(run.err().startsWith("idlewatch: no idlewatch agent in plain (000000000001): /opt/idlewatch/bin/idlewatch"
+                + " cannot run there (OCI runtime exec failed:"), run.err());
+        assertEquals(1, run.err().lines().count());
+    }
+
+    @Test
+    void anAgentThatDoesNotAnswerIsExit4() {
+        FakeContainer ws = workspace("alpha", "running");
+        docker.execs.put(ws.id, cmd -> answer(1, "", "idlewatch: no agent socket at /run/idlewatch/agent.sock\n"));
+
+        Run run = run("touch", "alpha");
+
+        assertEquals(4, run.exitCode(), run.toString());
+        assertEquals("idlewatch: the idlewatch agent in alpha (000000000001) does not answer: no agent socket at"
+                + " /run/idlewatch/agent.sock\n", run.err());
+    }
+
+    @Test
+    void anExitedWorkspaceIsExit4WithoutAnExec() {
+        workspace("gone-home", "exited");
+
+        Run run = run("touch", "gone-home");
+
+        assertEquals(4, run.exitCode(), run.toString());
+        assertEquals("idlewatch: gone-home (000000000001) is exited, not running: there is no agent to ask\n", run.err());
+        assertTrue(docker.calls.stream().noneMatch(c -> c.startsWith("exec")), docker.calls.toString());
+    }
+
+    @Test
+    void anUnknownNameIsAUsageError() {
+        Run run = run("stop", "nobody");
+
+        assertEquals(2, run.exitCode(), run.toString());
+        assertEquals("idlewatch: no workspace or container named nobody\n", run.err());
+    }
+
+    @Test
+    void twoRunningContainersOfOneWorkspaceAreAmbiguous() {
+        workspace("twin", "running");
+        workspace("twin", "running");
+
+        Run run = run("touch", "twin");
+
+        assertEquals(2, run.exitCode(), run.toString());
+        assertEquals("idlewatch: workspace twin has 2 running containers (000000000001, 000000000002); name one by"
+                + " container id\n", run.err());
+    }
+
+    @Test
+    void theRunningOneOfAWorkspacesContainersIsPicked() {
+        workspace("alpha", "exited");
+        FakeContainer live = workspace("alpha", "running");
+        docker.execs.put(live.id, cmd -> answer(0, "idlewatch: idle time reset to 0s (timeout 30m)\n", ""));
+
+        Run run = run("touch", "alpha");
+
+        assertEquals(0, run.exitCode(), run.toString());
+        assertEquals("alpha (000000000002): idle time reset to 0s (timeout 30m)\n", run.out());
+    }
+
+    @Test
+    void whatTheContainerPrintsReachesTheTerminalAsOneCleanLine() {
+        FakeContainer ws = workspace("alpha", "running");
+        docker.execs.put(ws.id, cmd -> answer(0, "\u001b]0;pwned\u0007\u001b[2Jok\u0000 done\nsecond line\n", ""));
+
+        Run run = run("touch", "alpha");
+
+        assertEquals(0, run.exitCode(), run.toString());
+        assertEquals(1, run.out().lines().count(), run.out());
+        assertTrue(run.out().chars().noneMatch(c -> c < 0x20 && c != '\n'), run.out());
+        assertTrue(run.out().startsWith("alpha (000000000001): "), run.out());
+    }
+
+    @Test
+    void aMissingDurationIsAUsageErrorBeforeAnyEngineCall() {
+        Run run = run("timeout", "alpha");
+
+        assertEquals(2, run.exitCode(), run.toString());
+        assertTrue(docker.calls.isEmpty(), docker.calls.toString());
+    }
+
+    @Test
+    void exitCode4IsDocumentedInHelp() {
+        Run run = run("--help");
+        assertTrue(run.out().contains("4  timeout/touch/stop: the workspace is not running"), run.out());
+        assertTrue(List.of("timeout", "touch", "stop").stream().allMatch(v -> run.out().contains("  " + v + " ")), run.out());
+    }
+}
