@@ -57,9 +57,13 @@ class OpencodeIT {
                             .build(), HttpResponse.BodyHandlers.ofString());
             Instant busySince = Instant.now();
             // From here on the host sends nothing: only opencode's own status can keep it running.
-            Watched.sleep(Duration.ofSeconds(5));
-            String state = box.exec("cat", Watched.STATE_FILE);
-            assertTrue(Watched.signal(state, "opencode").contains("opencode 1 busy session"), state);
+            // A port that answered like something else while opencode was starting (slow, or not
+            // ready) is re-checked every OpencodeSignal.RECHECK (10 s): the busy session shows by then.
+            String[] state = {""};
+            eventually(Duration.ofSeconds(20), "the opencode signal sees the busy session", () -> {
+                state[0] = box.exec("cat", Watched.STATE_FILE);
+                return Watched.signal(state[0], "opencode").contains("opencode 1 busy session");
+            });
 
             Watched.keepsRunningUntil(box, busySince.plus(BUSY).minusSeconds(2), "a busy opencode session");
             assertEquals(200, shell.get().statusCode(), "the shell command finished");
