@@ -72,10 +72,10 @@ public final class ControlCommands {
         List<String> rest = Arrays.asList(args).subList(1, args.length);
         Callable<Integer> command = switch (args[0]) {
             case "status" -> new StatusCommand(ctx, rest);
-            case "touch" -> new TouchCommand(ctx, rest);
+            case "touch" -> new ReasonCommand(ctx, ControlProtocol.TOUCH, rest);
             case "timeout" -> new TimeoutCommand(ctx, rest);
             case "inhibit" -> new InhibitCommand(ctx, rest);
-            case "stop" -> new StopCommand(ctx, rest);
+            case "stop" -> new ReasonCommand(ctx, ControlProtocol.STOP, rest);
             case VERSION -> new VersionCommand(ctx, rest);
             default -> throw new IllegalArgumentException(args[0]);
         };
