@@ -350,7 +350,7 @@ public final class IdleTracker {
         state = "stopping";
         StringBuilder line = new StringBuilder(160).append("manual stop");
         if (reason != null && !reason.isBlank()) {
-            line.append(": ").append(clean(reason));
+            line.append(": ").append(reason);
         }
         line.append(" (idle ").append(Durations.formatMeasured(Duration.ofNanos(now - lastActivityNanos)))
                 .append("; last activity: ");
@@ -386,7 +386,6 @@ public final class IdleTracker {
 
     /** Counts as activity now ({@code idlewatch touch}). */
     public synchronized void touch(String reason) {
-        reason = clean(reason);
         long now = clock.nanoTime();
         lastActivityNanos = now;
         lastActivityWall = clock.epochMillis();
@@ -398,7 +397,7 @@ public final class IdleTracker {
 
     /** Keeps the workspace active until {@link #release} ({@code idlewatch inhibit}). */
     public synchronized void hold(String id, String reason) {
-        holds.put(id, reason == null ? "" : clean(reason));
+        holds.put(id, reason == null ? "" : reason);
         touchQuietly();
     }
 
@@ -535,7 +534,7 @@ public final class IdleTracker {
                 b.append(ago(now - s.lastFiredNanos));
             }
         }
-        if (lastTouchNanos >= 0) {
+        if (lastTouchNanos >= 0) { // reasons come cut and cleaned by ControlProtocol.clip, where they enter
             b.append(", touch ").append(ago(now - lastTouchNanos));
             if (lastTouchReason != null && !lastTouchReason.isBlank()) {
                 b.append(" (").append(lastTouchReason.replace('\n', ' ')).append(')');
@@ -546,21 +545,6 @@ public final class IdleTracker {
         }
     }
 
-    /** A client's reason text as the log and status show it: one line, no control characters, bounded. */
-    static String clean(String reason) {
-        if (reason == null) {
-            return null;
-        }
-        StringBuilder b = new StringBuilder(Math.min(reason.length(), MAX_REASON));
-        for (int i = 0; i < reason.length() && b.length() < MAX_REASON; i++) {
-            char c = reason.charAt(i);
-            b.append(c < 0x20 || (c >= 0x7f && c < 0xa0) ? ' ' : c);
-        }
-        return reason.length() > MAX_REASON ? b.append("...").toString() : b.toString();
-    }
-
-    /** A reason longer than this is cut: it is shown on one status line and in the stop line. */
-    static final int MAX_REASON = 200;
 
     private static String ago(long nanos) {
         return Durations.formatSeconds(nanos / 1_000_000) + " ago";

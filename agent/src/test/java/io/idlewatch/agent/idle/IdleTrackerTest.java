@@ -1,11 +1,16 @@
 package io.idlewatch.agent.idle;
 
+import io.idlewatch.agent.control.ControlProtocol;
+import io.idlewatch.agent.control.ControlService;
 import io.idlewatch.agent.idle.IdleTracker.Decision;
+import io.idlewatch.agent.signal.cpu.ClientCpu;
 import io.idlewatch.agent.signal.ActivitySignal;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -337,7 +342,10 @@ class IdleTrackerTest {
     @Test
     void reasonsFromClientsAreOneBoundedLine() {
         IdleTracker t = tracker(Duration.ofMinutes(1), null, null, Duration.ZERO);
-        t.touch("a\u001b]52;c;aGk=\u0007b\nc" + "x".repeat(500));
+        // through the control service, where a client's text enters the agent
+        ControlService service = new ControlService(t, new StateFile(Path.of("/nonexistent"), null), new ClientCpu());
+        service.handle(ControlProtocol.request(ControlProtocol.TOUCH,
+                Map.of("reason", "a\u001b]52;c;aGk=\u0007b\nc" + "x".repeat(500))).strip());
         pollAfter(t, Duration.ofMinutes(2));
         String line = t.stopLine();
         assertFalse(line.chars().anyMatch(c -> c < 0x20), line);
