@@ -3,83 +3,75 @@ package io.idlewatch.agent.signal.http;
 import java.util.Arrays;
 
 /**
- * Netns-wide accept accounting: catches the connections that open and close
- * between two polls.
+ * Catches connections from outside to a watched port that open and close
+ * between two polls, by accounting for the network namespace's accepts.
  *
- * <p>A poll only sees the sockets that exist at that moment. When a client
- * opens a connection, sends its request, reads the answer and closes first,
- * the server's socket goes CLOSE_WAIT → LAST_ACK → gone within milliseconds;
- * only the side that closed first keeps a TIME_WAIT socket (60 s), and for a
- * client outside the container that side is outside our network namespace.
- * The kernel still counts the accept ({@code Tcp: PassiveOpens}). So each
- * sample compares that counter with the accepted connections the dumps have
- * shown so far:
+ * <p>A poll only sees the sockets that exist at that moment. When the server
+ * closes first, its TIME_WAIT socket stays 60 s with its port, and the http
+ * signal sees it like any other socket. When the client closes first (curl
+ * after its answer, a browser tab, a load balancer's probe) or resets, the
+ * server's socket is gone within milliseconds and the TIME_WAIT, if any, is
+ * the client's, outside the container. The kernel still counts the accept
+ * ({@code Tcp: PassiveOpens}), but that count names no port. So:
  * <ul>
- *   <li>a socket (not LISTEN, SYN_SENT, SYN_RECV or CLOSE) whose local port
- *       is a listening port is the server side of an accepted connection;</li>
- *   <li>a socket with a loopback peer whose local port is not a listening
- *       port is the client side of a connection accepted in this namespace
- *       (its TIME_WAIT lingers 60 s when an in-container client closed
- *       first, as curl does and as the agent's own opencode probe does);</li>
- *   <li>the two sides of one loopback connection share a key (server port,
- *       client port) and count once; other connections are keyed by socket
- *       cookie. A loopback key also keeps each side's cookie (TIME_WAIT keeps
- *       it): another socket on the same side with the same ports is a new
- *       connection that reused the client port, which loopback allows even
- *       while the old one is in TIME_WAIT ({@code tcp_tw_reuse=2}, the
- *       default). Keys are forgotten two minutes after they were last seen.</li>
+ *   <li>every accept that a dump explains is credited: a server-side socket
+ *       (its local port listens) first seen in this scan, or a loopback
+ *       connection first seen (either side; both sides share a key (server
+ *       port, client port) and count once; a key keeps each side's cookie, so
+ *       a client port the kernel reuses is a new connection; keys are
+ *       forgotten two minutes after they were last seen);</li>
+ *   <li>the agent's own probe connections are subtracted by their count
+ *       ({@link OwnClientPorts}), not by their sockets, which a server that
+ *       keeps writing can make vanish (it resets the probe's TIME_WAIT);</li>
+ *   <li>local resets ({@code TCPAbortOnClose + TCPAbortOnData}: a socket here
+ *       closed with unread data or SO_LINGER 0, leaving no TIME_WAIT anywhere)
+ *       are forgiven: they are in-container clients (bash's /dev/tcp probe) or
+ *       servers that aborted;</li>
+ *   <li>what is left ({@code unexplained}) is connections from outside that
+ *       left nothing here. It names no port, so it is only counted when every
+ *       listener reachable from outside (bound to an address other than
+ *       loopback) serves a watched port: then each such connection was to a
+ *       watched port. When another port listens for outside clients too
+ *       ({@link #strangerPort}), the unexplained accepts cannot be placed and
+ *       are not counted: a short connection to a port that is not watched
+ *       never counts. That is the one case left undecided: a short connection
+ *       from outside to a watched port that its client closes or resets
+ *       before the next poll, while another port listens for outside clients,
+ *       goes uncounted (a connection held across a poll, any client bytes, or
+ *       a server that closes first are still counted).</li>
  * </ul>
- * Each scan reads the reset counters, then {@code PassiveOpens} ({@code pb}),
- * dumps, and reads {@code PassiveOpens} again ({@code pa}):
- * {@code unexplained = (pb − baseline) − accepts credited − resets}, where
- * resets ({@code TCPAbortOnClose + TCPAbortOnData}) forgive connections
- * that a local socket ended with a reset, leaving no TIME_WAIT anywhere: a
- * loopback client that closes with unread data (bash's /dev/tcp reading one
- * line) or with SO_LINGER 0. They are only forgiven when loopback clients do
- * not count; with loopback counting on there is nothing to forgive.
- *
- * <p>The order makes every term a lower bound of the same moment, so a race
- * can only raise {@code unexplained} for one scan, never lower it: a reset
- * counted before {@code pb} is of a connection accepted before it; and of the
- * accepts first seen in this dump, up to {@code pa − pb} may have come after
- * {@code pb} (the dump takes time, and a busy host can deschedule the agent in
- * the middle of it), so that many are credited at the next scan instead.
- * A rise is only reported once the next scan confirms it (the lower of the
- * last two values goes up): a race's one-scan rise never fires, a real short
- * connection fires one poll later, dated back to the scan that counted it
- * ({@link HttpSignal}). (The first version credited everything at
- * once; two scans in a row that each saw a connection accepted after
- * {@code pb}, which a health check in phase with the poll makes likely, then
- * looked like a connection opened and closed between polls.) Over-explaining
- * (a reset of an outgoing connection, or of a connection a dump also saw)
- * lowers {@code unexplained} for good; the confirmed level follows it down,
- * so such a dip hides at most the short connections of the same or the next
- * interval.
- *
- * <p>Limits: an unexplained accept says neither port nor peer, so a short
- * connection from outside to ANY listening port of the container counts
- * (a Kubernetes or load-balancer health check on another port included),
- * and so does a reset-closed connection that the forgiveness cannot tell
- * from an outside one (a connection reset by the outside client is not
- * forgiven: it is activity). A connection the server itself resets while
- * loopback clients do not count is forgiven even from outside.
+ * Each scan reads the own-connect count, the reset counters, then
+ * {@code PassiveOpens} ({@code pb}), dumps, and reads {@code PassiveOpens}
+ * again ({@code pa}): {@code unexplained = (pb − baseline) − credited − own − resets}.
+ * The order makes each subtracted term count only accepts already in {@code pb},
+ * so a race raises {@code unexplained} for one scan; of the accepts first seen in
+ * this dump, up to {@code pa − pb} may have come after {@code pb} and are credited
+ * at the next scan instead. A change is only reported once it holds for two scans
+ * (the median of the last three values): a one-scan rise (a race) or dip (an own
+ * probe counted a moment before the kernel counted its accept) never fires, and a
+ * real short connection fires one poll later, dated back to the scan that counted
+ * it ({@link HttpSignal}). Over-explaining for good (a reset of an outgoing
+ * connection, or of a connection a dump also saw) lowers the level; the confirmed
+ * level follows it down, so such a dip hides at most the short connections of the
+ * same or the next interval.
  */
 final class AcceptLedger {
     static final long FORGET_NANOS = 120_000_000_000L;
-    private static final long LOOPBACK_KEY = 1L << 62;
+    /**
+     * How many scans a listener for outside clients on another port keeps the
+     * unexplained accepts uncounted after it was last seen: a rise is reported two
+     * scans after the interval it happened in, so a listener seen in any of those
+     * scans may have taken it.
+     */
+    static final int STRANGER_SCANS = 3;
 
     private static final int SYN_SENT = 2;
     private static final int SYN_RECV = 3;
     private static final int CLOSE = 7;
     private static final int NEW_SYN_RECV = 12;
 
-    /** Which loopback accepts {@link #newLoopbackServerPort} reports. */
-    interface LoopbackFilter {
-        boolean counts(int serverPort, int clientPort);
-    }
-
-    private final boolean forgiveResets;
-    private final LoopbackFilter loopbackFilter;
+    private final int[] watched;
+    private final OwnClientPorts own;
 
     // this scan: listening ports, and the candidate sockets (ports packed, id)
     private final long[] listening = new long[65536 / 64];
@@ -88,9 +80,11 @@ final class AcceptLedger {
     private long[] candPorts = new long[64];
     private long[] candIds = new long[64];
     private int candCount;
+    private int strangerPort;
+    private long strangerScan = Long.MIN_VALUE / 2;
 
-    // The remembered connections: open addressing, STRIDE longs a slot, key 0 = empty. A slot holds
-    // the key, when it was last seen (monotonic nanos), and for a loopback key each side's socket id
+    // Loopback connections: open addressing, STRIDE longs a slot, key 0 = empty. A slot holds the key
+    // (server port, client port), when it was last seen (monotonic nanos), each side's socket id
     // (0 = that side not seen yet) and the scan that last showed that side.
     private static final int KEY = 0;
     private static final int SEEN = 1;
@@ -98,31 +92,31 @@ final class AcceptLedger {
     private static final int CLIENT_ID = 3;
     private static final int SERVER_SCAN = 4;
     private static final int CLIENT_SCAN = 5;
-    private static final int STRIDE = 6;
-    private long[] table = new long[256 * STRIDE];
-    private long[] spare = new long[256 * STRIDE];
+    private static final int CREDIT_SCAN = 6; // the scan that credited it as a client's accept; 0 = not credited
+    private static final int OWN = 7;         // 1: the agent's own probe connection, never credited
+    private static final int STRIDE = 8;
+    private long[] table = new long[64 * STRIDE];
     private long scanNo;
     private int size;
 
     private boolean baselined;
     private long passive0;
     private long resets0;
+    private long own0;
+    private long ownSeen;    // own connects looked at so far
     private long credited;   // accepts first seen by a dump and known to be counted in pb
     private long deferred;   // first seen by the last dump, maybe accepted after its pb: credited next scan
+    private long older;      // unexplained two scans ago
     private long last;       // unexplained at the last scan
-    private long confirmed;  // min(last two unexplained): what two scans agree on
+    private long confirmed;  // median of the last three: what two scans agree on
 
-    // first new loopback accept of this scan that the filter picks
+    // first new loopback connection of this scan to a watched port
     private int newLoopbackServerPort;
-    private int newLoopbackClientPort;
 
-    /**
-     * @param forgiveResets  subtract local resets (when loopback clients do not count)
-     * @param loopbackFilter picks the new loopback accepts worth reporting; null for none
-     */
-    AcceptLedger(boolean forgiveResets, LoopbackFilter loopbackFilter) {
-        this.forgiveResets = forgiveResets;
-        this.loopbackFilter = loopbackFilter;
+    /** @param watched the http signal's ports; {@code own} the agent's own probe connections */
+    AcceptLedger(int[] watched, OwnClientPorts own) {
+        this.watched = watched.clone();
+        this.own = own;
     }
 
     /** Starts a scan. */
@@ -134,7 +128,6 @@ final class AcceptLedger {
         listeningCount = 0;
         candCount = 0;
         newLoopbackServerPort = 0;
-        newLoopbackClientPort = 0;
     }
 
     /** Forgets the baseline: the next {@link #end} starts over (after a source switch). */
@@ -142,26 +135,34 @@ final class AcceptLedger {
         baselined = false;
     }
 
-    /** One socket of the scan, any state, any port. */
-    void socket(int family, int state, int localPort, byte[] remote, int remotePort, long id) {
-        if (state == InetDiag.TCP_LISTEN) {
-            if (!isListening(localPort)) {
-                listening[localPort >>> 6] |= 1L << localPort;
-                if (listeningCount == listeningPorts.length) {
-                    listeningPorts = Arrays.copyOf(listeningPorts, listeningCount * 2);
-                }
-                listeningPorts[listeningCount++] = localPort;
+    /** A LISTEN socket of the scan, with the address it is bound to. */
+    void listener(int family, int port, byte[] bound) {
+        if (!isListening(port)) {
+            listening[port >>> 6] |= 1L << port;
+            if (listeningCount == listeningPorts.length) {
+                listeningPorts = Arrays.copyOf(listeningPorts, listeningCount * 2);
             }
-            return;
+            listeningPorts[listeningCount++] = port;
         }
+        if (!HttpSignal.isLoopback(family, bound) && !isWatched(port)) {
+            strangerPort = port;
+            strangerScan = scanNo + 1; // the scan under way
+        }
+    }
+
+    /** One other socket of the scan, any port; {@code isNew} when the last scan did not show it. */
+    void socket(int family, int state, int localPort, byte[] remote, int remotePort, long id, boolean isNew) {
         if (state == SYN_SENT || state == SYN_RECV || state == CLOSE || state == NEW_SYN_RECV) {
             return; // not (yet) an accepted connection: a request socket's child gets another cookie
+        }
+        boolean loopback = HttpSignal.isLoopback(family, remote);
+        if (!loopback && !isNew) {
+            return; // a known connection (or an outgoing one): nothing to credit
         }
         if (candCount == candIds.length) {
             candIds = Arrays.copyOf(candIds, candCount * 2);
             candPorts = Arrays.copyOf(candPorts, candCount * 2);
         }
-        boolean loopback = HttpSignal.isLoopback(family, remote);
         candPorts[candCount] = ((long) localPort << 17) | ((long) remotePort << 1) | (loopback ? 1 : 0);
         candIds[candCount] = id;
         candCount++;
@@ -172,14 +173,24 @@ final class AcceptLedger {
     }
 
     /**
+     * An unwatched port with a listener reachable from outside, seen in this scan or
+     * the last {@value #STRANGER_SCANS} − 1; 0 when there is none. While there is one,
+     * the unexplained accepts are not counted.
+     */
+    int strangerPort() {
+        return scanNo - strangerScan < STRANGER_SCANS ? strangerPort : 0;
+    }
+
+    /**
      * Ends a scan.
      *
-     * @param resets        {@code TCPAbortOnClose + TCPAbortOnData}, read first
-     * @param passiveBefore {@code Tcp: PassiveOpens}, read after the resets and before the dump
+     * @param ownConnects   {@link OwnClientPorts#connects()}, read first
+     * @param resets        {@code TCPAbortOnClose + TCPAbortOnData}, read next
+     * @param passiveBefore {@code Tcp: PassiveOpens}, read after those and before the dump
      * @param passiveAfter  {@code Tcp: PassiveOpens}, read after the dump
      * @return how many accepts newly went unexplained, confirmed by two scans (0 on the first scan)
      */
-    long end(long resets, long passiveBefore, long passiveAfter, long now) {
+    long end(long ownConnects, long resets, long passiveBefore, long passiveAfter, long now) {
         boolean first = !baselined;
         long fresh = 0;
         scanNo++;
@@ -201,38 +212,34 @@ final class AcceptLedger {
             long ports = candPorts[i];
             int localPort = (int) (ports >>> 17);
             int remotePort = (int) (ports >>> 1) & 0xFFFF;
-            boolean loopback = (ports & 1) != 0;
-            long key;
-            int server;
-            int client;
             boolean serverSide = isListening(localPort);
-            if (serverSide) {
-                server = localPort;
-                client = remotePort;
-            } else if (loopback) {
-                server = remotePort;
-                client = localPort;
-            } else {
-                continue; // an outgoing connection
+            if ((ports & 1) == 0) {
+                if (serverSide && !first) {
+                    fresh++; // a new accepted connection from outside
+                }
+                continue; // else an outgoing connection
             }
-            key = loopback ? loopbackKey(server, client) : candIds[i];
-            if (touch(key == 0 ? 1 : key, now, loopback, serverSide, candIds[i]) && !first) {
+            int server = serverSide ? localPort : remotePort;
+            int client = serverSide ? remotePort : localPort;
+            if (touch(loopbackKey(server, client), now, serverSide, candIds[i], own.contains(client)) && !first) {
                 fresh++;
-                if (loopback && newLoopbackServerPort == 0 && loopbackFilter != null
-                        && loopbackFilter.counts(server, client)) {
+                if (newLoopbackServerPort == 0 && isWatched(server)) {
                     newLoopbackServerPort = server;
-                    newLoopbackClientPort = client;
                 }
             }
         }
+        credited -= uncreditOwn(ownConnects);
         expire(now);
         if (first) {
             // the baseline is the counter after the dump: everything this dump saw is in it
             baselined = true;
             passive0 = passiveAfter;
             resets0 = resets;
+            own0 = ownConnects;
+            ownSeen = ownConnects;
             credited = 0;
             deferred = 0;
+            older = 0;
             last = 0;
             confirmed = 0;
             return 0;
@@ -240,30 +247,35 @@ final class AcceptLedger {
         long late = Math.min(fresh, Math.max(0, passiveAfter - passiveBefore));
         credited += deferred + fresh - late;
         deferred = late;
-        long unexplained = passiveBefore - passive0 - credited - (forgiveResets ? resets - resets0 : 0);
-        long agreed = Math.min(unexplained, last);
+        long unexplained = passiveBefore - passive0 - credited - (ownConnects - own0) - (resets - resets0);
+        long agreed = Math.max(Math.min(older, last), Math.min(Math.max(older, last), unexplained));
+        older = last;
         last = unexplained;
         long rise = agreed - confirmed;
         confirmed = agreed;
         return Math.max(0, rise);
     }
 
-    /** Server port of the first loopback connection (picked by the filter) this scan showed first, or 0. */
+    /** Server port of the first loopback connection to a watched port this scan showed first, or 0. */
     int newLoopbackServerPort() {
         return newLoopbackServerPort;
     }
 
-    /** Client port of that connection. */
-    int newLoopbackClientPort() {
-        return newLoopbackClientPort;
+    private boolean isWatched(int port) {
+        for (int p : watched) {
+            if (p == port) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
-     * Records {@code key} as seen now; true when it is a connection not seen before. For a
-     * loopback key, {@code id} is this side's socket id: a different one on a side already seen
-     * is a new connection on the same ports.
+     * Records {@code key} as seen now; true when it is a connection not seen before. {@code id}
+     * is this side's socket id: a different one on a side already seen is a new connection on
+     * the same ports.
      */
-    private boolean touch(long key, long now, boolean loopback, boolean serverSide, long id) {
+    private boolean touch(long key, long now, boolean serverSide, long id, boolean isOwn) {
         if ((size + 1) * 2 > capacity()) {
             rehash(capacity() * 2, Long.MIN_VALUE);
         }
@@ -272,15 +284,15 @@ final class AcceptLedger {
             at = -at - 1;
             table[at + KEY] = key;
             table[at + SEEN] = now;
-            table[at + SERVER_ID] = loopback && serverSide ? id : 0;
-            table[at + CLIENT_ID] = loopback && !serverSide ? id : 0;
-            table[at + SERVER_SCAN] = loopback && serverSide ? scanNo : 0;
-            table[at + CLIENT_SCAN] = loopback && !serverSide ? scanNo : 0;
+            table[at + SERVER_ID] = serverSide ? id : 0;
+            table[at + CLIENT_ID] = serverSide ? 0 : id;
+            table[at + SERVER_SCAN] = serverSide ? scanNo : 0;
+            table[at + CLIENT_SCAN] = serverSide ? 0 : scanNo;
             size++;
-            return true;
+            return credit(at, isOwn);
         }
         table[at + SEEN] = now;
-        if (!loopback || id == 0) {
+        if (id == 0) {
             return false;
         }
         int mine = at + (serverSide ? SERVER_ID : CLIENT_ID);
@@ -296,11 +308,50 @@ final class AcceptLedger {
         if (!theyShowNow) {
             table[theirs] = 0; // the old connection's other side is gone; one shown now is this one's
         }
-        return true;
+        return credit(at, isOwn);
+    }
+
+    /** A new connection in slot {@code at}: a client's is credited (true), the agent's own never. */
+    private boolean credit(int at, boolean isOwn) {
+        if (isOwn && recentlyCredited(at)) {
+            credited--; // its other side, seen before the probe recorded its port (see uncreditOwn)
+        }
+        table[at + OWN] = isOwn ? 1 : 0;
+        table[at + CREDIT_SCAN] = isOwn || !baselined ? 0 : scanNo; // the baseline scan credits nothing
+        return !isOwn;
+    }
+
+    /** Credited as a client's in this scan or the two before (a probe's port is recorded within that). */
+    private boolean recentlyCredited(int at) {
+        return table[at + OWN] == 0 && table[at + CREDIT_SCAN] > 0 && table[at + CREDIT_SCAN] >= scanNo - 2;
+    }
+
+    /**
+     * The probe runs on its own thread, at the same moment as this scan: a dump may show its
+     * socket before the probe has recorded its port, and credit it as a client's. Its connect is
+     * subtracted by count all the same, so once the port is recorded, a connection on it that a
+     * recent scan credited is taken back. Returns how many were.
+     */
+    private long uncreditOwn(long ownConnects) {
+        long taken = 0;
+        for (; ownSeen < ownConnects; ownSeen++) {
+            int port = own.port(ownSeen);
+            if (port == 0) {
+                continue;
+            }
+            for (int at = 0; at < table.length; at += STRIDE) {
+                if (table[at + KEY] != 0 && (int) (table[at + KEY] & 0xFFFF) == port && recentlyCredited(at)) {
+                    table[at + OWN] = 1;
+                    table[at + CREDIT_SCAN] = 0;
+                    taken++;
+                }
+            }
+        }
+        return taken;
     }
 
     private static long loopbackKey(int server, int client) {
-        return LOOPBACK_KEY | ((long) server << 16) | client;
+        return (1L << 62) | ((long) server << 16) | client;
     }
 
     private int capacity() {
@@ -310,7 +361,8 @@ final class AcceptLedger {
     /** The offset of {@code key}'s slot, or {@code -offset - 1} of the free slot where it would go. */
     private int find(long key) {
         int mask = capacity() - 1;
-        int i = slot(key, mask);
+        long h = key * 0x9E3779B97F4A7C15L;
+        int i = (int) (h ^ (h >>> 32)) & mask;
         while (table[i * STRIDE + KEY] != 0) {
             if (table[i * STRIDE + KEY] == key) {
                 return i * STRIDE;
@@ -332,14 +384,8 @@ final class AcceptLedger {
 
     /** Rebuilds the table with {@code capacity} slots, dropping keys last seen before {@code cutoff}. */
     private void rehash(int capacity, long cutoff) {
-        if (spare.length != capacity * STRIDE) {
-            spare = new long[capacity * STRIDE];
-        } else {
-            Arrays.fill(spare, 0);
-        }
         long[] old = table;
-        table = spare;
-        spare = old;
+        table = new long[capacity * STRIDE];
         size = 0;
         for (int j = 0; j < old.length; j += STRIDE) {
             if (old[j + KEY] != 0 && old[j + SEEN] >= cutoff) {
@@ -349,12 +395,7 @@ final class AcceptLedger {
         }
     }
 
-    private static int slot(long key, int mask) {
-        long h = key * 0x9E3779B97F4A7C15L;
-        return (int) (h ^ (h >>> 32)) & mask;
-    }
-
-    /** Accepted connections remembered (for tests). */
+    /** Loopback connections remembered (for tests). */
     int remembered() {
         return size;
     }

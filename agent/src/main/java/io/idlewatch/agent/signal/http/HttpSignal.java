@@ -12,18 +12,20 @@ import java.util.Arrays;
  * HTTP ports since the previous sample. Only client→server bytes count
  * ({@code tcpi_bytes_received} of the server's socket), so an open event
  * stream carrying nothing but server heartbeats stays idle. Loopback peers
- * (health checks, in-container probes) count only when enabled, and the
- * agent's own opencode probe never does.
+ * (health checks, in-container probes, and kubectl port-forward, which
+ * arrives as a loopback client) count only when enabled, and the agent's own
+ * opencode probe never does.
  *
- * <p>Connections are told apart by socket cookie; the first sample is the
- * baseline. A connection opened and closed between two polls by its client
- * leaves no socket here; the kernel's accept counter still shows it, and
- * {@link AcceptLedger} fires for accepts that no socket of any dump explains.
- * Such an accept names no port: a short connection from outside to any
- * listening port of the container counts (see {@link AcceptLedger} for the
- * limits). When netlink fails the signal falls back to /proc/net/tcp for
- * good, sees new connections and unread bytes only, and says so in its
- * detail (degraded but working).
+ * <p>Each scan sees every TCP socket once and looks each up once
+ * ({@link SeenSockets}): linear in the sockets. A socket on a watched port
+ * that the last scan did not show is a new connection, TIME_WAIT included, so
+ * a short connection the server closed is seen for the minute its TIME_WAIT
+ * lasts. One its client closed or reset first leaves nothing here; the
+ * kernel's accept count still shows it, and {@link AcceptLedger} counts the
+ * accepts no socket explains, as long as no other port listens for outside
+ * clients (see there). The first sample is the baseline. When netlink fails
+ * the signal falls back to /proc/net/tcp for good, sees new connections and
+ * unread bytes only, and says so in its detail (degraded but working).
  */
 public final class HttpSignal implements ActivitySignal {
     private static final int NEW = 1;
@@ -37,15 +39,11 @@ public final class HttpSignal implements ActivitySignal {
     private final TcpSocketSource fallback;
     private final KernelTcpCounters counters;
     private final AcceptLedger ledger;
+    private final SeenSockets seen = new SeenSockets();
     private String degraded;
     private String countersFailed;
 
-    private long[] prevIds = new long[64];
-    private long[] prevBytes = new long[64];
-    private int prevCount;
-    private long[] curIds = new long[64];
-    private long[] curBytes = new long[64];
-    private int curCount;
+    private int connections;
     private boolean baselined;
     private long lastSample;
 
@@ -54,6 +52,7 @@ public final class HttpSignal implements ActivitySignal {
     private long eventBytes;
     private int eventFamily;
     private int eventPort;
+    private int eventRemotePort;
     private final byte[] eventRemote = new byte[16];
 
     private final TcpSocketVisitor visitor = this::socket;
@@ -82,9 +81,7 @@ public final class HttpSignal implements ActivitySignal {
         this.fallback = fallback;
         this.own = own;
         this.counters = counters;
-        // loopback clients that reset are forgiven only when loopback clients do not count
-        this.ledger = new AcceptLedger(!loopback,
-                loopback ? (server, client) -> isWatched(server) && !own.contains(client) : null);
+        this.ledger = new AcceptLedger(ports, own);
     }
 
     @Override
@@ -94,56 +91,40 @@ public final class HttpSignal implements ActivitySignal {
 
     @Override
     public Reading sample(long monotonicNanos) throws IOException {
-        event = 0;
-        curCount = 0;
-        // resets, then PassiveOpens, then the dump, then PassiveOpens again (see AcceptLedger)
+        // own connects, resets, PassiveOpens, the dump, PassiveOpens again (see AcceptLedger)
+        long ownConnects = own.connects();
         long resets = counters == null ? -1 : resets();
         long passive = resets < 0 ? -1 : passiveOpens();
-        ledger.begin();
-        try {
-            source.scan(visitor);
-        } catch (IOException e) {
-            if (fallback == null || source == fallback) {
-                throw e;
-            }
-            degraded = source.describe() + " failed (" + e.getMessage() + "), using " + fallback.describe();
-            source = fallback;
-            baselined = false;
-            ledger.reset();
-            ledger.begin();
+        scan();
+        if (event != 0 && isLoopback(eventFamily, eventRemote) && own.contains(eventRemotePort)) {
+            // the agent's probe, which recorded its port only after the dump showed its socket
             event = 0;
-            curCount = 0;
-            source.scan(visitor);
         }
         long unexplained = 0;
         if (passive >= 0) {
             long passiveAfter = passiveOpens();
-            unexplained = passiveAfter < 0 ? 0 : ledger.end(resets, passive, passiveAfter, monotonicNanos);
+            unexplained = passiveAfter < 0 ? 0
+                    : ledger.end(ownConnects, resets, passive, passiveAfter, monotonicNanos);
         }
-        int connections = curCount;
-        // swap: this scan becomes the previous one
-        long[] t = prevIds;
-        prevIds = curIds;
-        curIds = t;
-        t = prevBytes;
-        prevBytes = curBytes;
-        curBytes = t;
-        prevCount = curCount;
         boolean first = !baselined;
         baselined = true;
         long previousSample = lastSample;
         lastSample = monotonicNanos;
 
-        String suffix = degraded == null && countersFailed == null ? ""
+        int stranger = ledger.strangerPort();
+        String suffix = (stranger == 0 || counters == null ? ""
+                : ", connections from outside closed between polls not counted (port " + stranger
+                + " listens too)")
+                + (degraded == null && countersFailed == null ? ""
                 : " (degraded: " + (degraded == null ? countersFailed
-                : countersFailed == null ? degraded : degraded + "; " + countersFailed) + ")";
+                : countersFailed == null ? degraded : degraded + "; " + countersFailed) + ")");
         if (first) {
             return quiet(connections, suffix);
         }
-        if (event == 0 && ledger.newLoopbackServerPort() != 0) {
+        if (event == 0 && loopback && ledger.newLoopbackServerPort() != 0) {
             return Reading.fired("http new loopback connection to port " + ledger.newLoopbackServerPort() + suffix);
         }
-        if (event == 0 && unexplained > 0) {
+        if (event == 0 && unexplained > 0 && stranger == 0) {
             // confirmed now, counted by the previous sample: the activity was then
             return Reading.firedAt("http " + unexplained + (unexplained == 1 ? " connection" : " connections")
                     + " opened and closed between polls (counted by the kernel)" + suffix, previousSample);
@@ -157,6 +138,32 @@ public final class HttpSignal implements ActivitySignal {
             case BYTES -> "http " + eventBytes + " client bytes from " + from + suffix;
             default -> "http " + eventBytes + " unread client bytes from " + from + suffix;
         });
+    }
+
+    /** One dump, through the fallback for good when the source fails. */
+    private void scan() throws IOException {
+        begin();
+        try {
+            source.scan(visitor);
+        } catch (IOException e) {
+            if (fallback == null || source == fallback) {
+                throw e;
+            }
+            degraded = source.describe() + " failed (" + e.getMessage() + "), using " + fallback.describe();
+            source = fallback;
+            baselined = false;
+            seen.clear();
+            ledger.reset();
+            begin();
+            source.scan(visitor);
+        }
+    }
+
+    private void begin() {
+        event = 0;
+        connections = 0;
+        seen.begin();
+        ledger.begin();
     }
 
     private static Reading quiet(int connections, String suffix) {
@@ -196,49 +203,39 @@ public final class HttpSignal implements ActivitySignal {
 
     private void socket(int family, int state, int localPort, byte[] remote, int remotePort, long id,
                         long bytesReceived, long rxQueue) {
-        ledger.socket(family, state, localPort, remote, remotePort, id);
-        if (state == InetDiag.TCP_LISTEN || !isWatched(localPort)) {
+        if (state == InetDiag.TCP_LISTEN) {
+            ledger.listener(family, localPort, remote);
+            return;
+        }
+        long before = seen.see(id, bytesReceived);
+        ledger.socket(family, state, localPort, remote, remotePort, id, before == SeenSockets.NEW);
+        if (!isWatched(localPort)) {
             return;
         }
         boolean isLoopback = isLoopback(family, remote);
         if (isLoopback && (!loopback || own.contains(remotePort))) {
             return;
         }
-        if (curCount == curIds.length) {
-            curIds = Arrays.copyOf(curIds, curCount * 2);
-            curBytes = Arrays.copyOf(curBytes, curCount * 2);
-        }
-        curIds[curCount] = id;
-        curBytes[curCount] = bytesReceived;
-        curCount++;
+        connections++;
         if (event != 0) {
             return;
         }
-        int prev = indexOf(id);
-        if (prev < 0) {
-            note(NEW, 0, family, remote, localPort);
-        } else if (bytesReceived > prevBytes[prev] && prevBytes[prev] >= 0) {
-            note(BYTES, bytesReceived - prevBytes[prev], family, remote, localPort);
+        if (before == SeenSockets.NEW) {
+            note(NEW, 0, family, remote, localPort, remotePort);
+        } else if (bytesReceived > before && before >= 0) {
+            note(BYTES, bytesReceived - before, family, remote, localPort, remotePort);
         } else if (bytesReceived < 0 && rxQueue > 0) {
-            note(UNREAD, rxQueue, family, remote, localPort);
+            note(UNREAD, rxQueue, family, remote, localPort, remotePort);
         }
     }
 
-    private void note(int kind, long bytes, int family, byte[] remote, int port) {
+    private void note(int kind, long bytes, int family, byte[] remote, int port, int remotePort) {
         event = kind;
+        eventRemotePort = remotePort;
         eventBytes = bytes;
         eventFamily = family;
         eventPort = port;
         System.arraycopy(remote, 0, eventRemote, 0, family == InetDiag.AF_INET6 ? 16 : 4);
-    }
-
-    private int indexOf(long id) {
-        for (int i = 0; i < prevCount; i++) {
-            if (prevIds[i] == id) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private boolean isWatched(int port) {

@@ -114,8 +114,10 @@ public final class InetDiag {
         int sport = port(in, m + 4);
         int dport = port(in, m + 6);
         int addrLen = family == AF_INET6 ? 16 : 4;
+        // idiag_dst, or for a listener (no peer) idiag_src: the address it is bound to
+        int addr = state == TCP_LISTEN ? m + 8 : m + 24;
         for (int i = 0; i < addrLen; i++) {
-            remote[i] = in.get(m + 24 + i);
+            remote[i] = in.get(addr + i);
         }
         long cookie = (in.getInt(m + 44) & 0xFFFFFFFFL) | ((long) in.getInt(m + 48) << 32);
         long rqueue = in.getInt(m + 56) & 0xFFFFFFFFL;

@@ -45,11 +45,6 @@ public final class NetlinkTcpSource implements TcpSocketSource {
     }
 
     @Override
-    public boolean countsBytes() {
-        return true;
-    }
-
-    @Override
     public String describe() {
         return "netlink";
     }

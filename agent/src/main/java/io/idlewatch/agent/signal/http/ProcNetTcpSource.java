@@ -60,7 +60,9 @@ public final class ProcNetTcpSource implements TcpSocketSource {
         }
         try {
             int localPort = Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16);
-            String rem = f[2];
+            int state = Integer.parseInt(f[3], 16);
+            // a listener has no peer: pass the address it is bound to instead (see TcpSocketVisitor)
+            String rem = state == InetDiag.TCP_LISTEN ? f[1] : f[2];
             int colon = rem.indexOf(':');
             int words = family == InetDiag.AF_INET6 ? 4 : 1;
             if (colon != words * 8) {
@@ -74,8 +76,7 @@ public final class ProcNetTcpSource implements TcpSocketSource {
                     hash = (hash ^ remote[w * 4 + b]) * 1099511628211L;
                 }
             }
-            int remotePort = Integer.parseInt(rem.substring(colon + 1), 16);
-            int state = Integer.parseInt(f[3], 16);
+            int remotePort = Integer.parseInt(f[2].substring(f[2].indexOf(':') + 1), 16);
             long rxQueue = Long.parseLong(f[4].substring(f[4].indexOf(':') + 1), 16);
             // no cookie here: the 4-tuple names a connection for as long as it exists
             long id = ((hash ^ remotePort) * 1099511628211L) ^ ((long) localPort << 48);
@@ -109,11 +110,6 @@ public final class ProcNetTcpSource implements TcpSocketSource {
     /** The /proc root this source reads (the network namespace's counters sit next to the tables). */
     public Path procRoot() {
         return procRoot;
-    }
-
-    @Override
-    public boolean countsBytes() {
-        return false;
     }
 
     @Override

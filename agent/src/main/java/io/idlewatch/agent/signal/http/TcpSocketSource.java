@@ -7,9 +7,6 @@ public interface TcpSocketSource {
     /** Visits every TCP socket, listeners and TIME_WAIT included (IPv4 and IPv6). */
     void scan(TcpSocketVisitor visitor) throws IOException;
 
-    /** Whether per-socket byte counts are available (netlink yes, /proc/net/tcp no). */
-    boolean countsBytes();
-
     /** Short name for details: "netlink" or "/proc/net/tcp". */
     String describe();
 }

@@ -10,7 +10,8 @@ public interface TcpSocketVisitor {
      * @param family        {@link InetDiag#AF_INET} or {@link InetDiag#AF_INET6}
      * @param state         TCP state as in include/net/tcp_states.h (1 = ESTABLISHED, 10 = LISTEN)
      * @param localPort     the socket's local port
-     * @param remote        the peer address in network order
+     * @param remote        the peer address in network order; for a LISTEN socket, the address it is
+     *                      bound to (a listener has no peer; 0.0.0.0 or :: for every address)
      * @param remotePort    the peer port
      * @param id            identifies the connection across scans (the socket cookie, or a 4-tuple hash)
      * @param bytesReceived payload bytes received from the peer, or -1 when the source cannot tell

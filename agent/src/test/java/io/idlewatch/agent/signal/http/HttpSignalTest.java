@@ -60,11 +60,6 @@ class HttpSignalTest extends ActivitySignalContract {
         }
 
         @Override
-        public boolean countsBytes() {
-            return true;
-        }
-
-        @Override
         public String describe() {
             return "netlink";
         }

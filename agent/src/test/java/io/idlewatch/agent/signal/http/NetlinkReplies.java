@@ -7,7 +7,10 @@ import java.nio.ByteOrder;
 final class NetlinkReplies {
     private final ByteBuffer b = ByteBuffer.allocate(64 * 1024).order(ByteOrder.nativeOrder());
 
-    /** An inet_diag_msg with a 232-byte tcp_info carrying {@code bytesReceived} (null = no INET_DIAG_INFO). */
+    /**
+     * An inet_diag_msg with a 232-byte tcp_info carrying {@code bytesReceived} (null = no INET_DIAG_INFO).
+     * {@code remote} goes to idiag_dst, or for a LISTEN socket (state 10) to idiag_src: its bound address.
+     */
     NetlinkReplies socket(int family, int state, int localPort, byte[] remote, int remotePort, long cookie,
                           Long bytesReceived) {
         int start = b.position();
@@ -18,7 +21,7 @@ final class NetlinkReplies {
         b.put((byte) family).put((byte) state).put((byte) 0).put((byte) 0);
         b.put((byte) (localPort >> 8)).put((byte) localPort);
         b.put((byte) (remotePort >> 8)).put((byte) remotePort);
-        b.position(m + 24);
+        b.position(state == 10 ? m + 8 : m + 24);
         b.put(remote);
         b.position(m + 44);
         b.putInt((int) cookie).putInt((int) (cookie >>> 32));
