@@ -103,6 +103,9 @@ int main(int argc, char **argv) {
     jvm[n++] = "-XX:CICompilerCount=1";
     jvm[n++] = "-XX:ReservedCodeCacheSize=8m";
     jvm[n++] = "-XX:StringTableSize=1009";      /* the agent interns few strings: 500 KB less anonymous */
+    jvm[n++] = "-XX:+UnlockExperimentalVMOptions";
+    jvm[n++] = "-XX:SymbolTableSize=4096";      /* most symbols are in the CDS archive's table: 200 KB less */
+    jvm[n++] = "-XX:TrimNativeHeapInterval=5000"; /* give freed malloc memory back every 5 s: 1 MB less */
     jvm[n++] = "-XX:MaxMetaspaceSize=32m";
     jvm[n++] = "-XX:-UsePerfData";           /* no /tmp/hsperfdata: works with --read-only */
     jvm[n++] = "-XX:+DisableAttachMechanism";

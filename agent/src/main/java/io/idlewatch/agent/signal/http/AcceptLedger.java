@@ -80,6 +80,7 @@ final class AcceptLedger {
     private long[] candPorts = new long[64];
     private long[] candIds = new long[64];
     private int candCount;
+    private int outsideNew; // new connections from outside to a port already known to listen
     private int strangerPort;
     private long strangerScan = Long.MIN_VALUE / 2;
 
@@ -126,7 +127,12 @@ final class AcceptLedger {
             listening[p >>> 6] &= ~(1L << p);
         }
         listeningCount = 0;
+        if (candIds.length > 1024 && candIds.length > 4 * candCount) {
+            candIds = new long[64]; // a burst of new sockets is over: give the memory back
+            candPorts = new long[64];
+        }
         candCount = 0;
+        outsideNew = 0;
         newLoopbackServerPort = 0;
     }
 
@@ -158,6 +164,12 @@ final class AcceptLedger {
         boolean loopback = HttpSignal.isLoopback(family, remote);
         if (!loopback && !isNew) {
             return; // a known connection (or an outgoing one): nothing to credit
+        }
+        if (!loopback && isListening(localPort)) {
+            // a new connection from outside: counted, not kept (a dump lists a family's listeners
+            // first, so this is nearly every one; the rest wait for the end of the scan)
+            outsideNew++;
+            return;
         }
         if (candCount == candIds.length) {
             candIds = Arrays.copyOf(candIds, candCount * 2);
@@ -192,7 +204,7 @@ final class AcceptLedger {
      */
     long end(long ownConnects, long resets, long passiveBefore, long passiveAfter, long now) {
         boolean first = !baselined;
-        long fresh = 0;
+        long fresh = first ? 0 : outsideNew;
         scanNo++;
         // which sides of known loopback connections this scan shows, before deciding what is new
         for (int i = 0; i < candCount; i++) {
