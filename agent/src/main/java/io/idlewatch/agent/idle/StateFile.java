@@ -1,5 +1,6 @@
 package io.idlewatch.agent.idle;
 
+import io.idlewatch.contract.StateLink;
 import io.idlewatch.contract.StateRecord;
 
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code /run/idlewatch/state.json}: the agent's state for the host CLI
@@ -32,6 +34,8 @@ public final class StateFile {
 
     private final Path file;
     private final Path temp;
+    private final Path link;
+    private final Path linkTemp;
     private final String workspace;
     /** Reused every poll: the agent writes this file for as long as it lives. */
     private final StringBuilder json = new StringBuilder(1024);
@@ -40,6 +44,8 @@ public final class StateFile {
     public StateFile(Path dir, String workspace) {
         this.file = dir.resolve(NAME);
         this.temp = dir.resolve(NAME + ".tmp");
+        this.link = dir.resolve(StateLink.NAME);
+        this.linkTemp = dir.resolve(StateLink.NAME + ".tmp");
         this.workspace = workspace;
     }
 
@@ -47,7 +53,10 @@ public final class StateFile {
         return file;
     }
 
-    /** Writes {@code status} atomically, creating the directory if needed. */
+    /**
+     * Writes {@code status} atomically, creating the directory if needed, then the same record
+     * as the target of {@link StateLink#NAME} beside it (what {@code idlewatch ps} reads first).
+     */
     public void write(IdleTracker.Status status) throws IOException {
         String text = render(status);
         Files.createDirectories(file.getParent());
@@ -55,6 +64,30 @@ public final class StateFile {
         Files.write(temp, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE);
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        writeLink(text.strip());
+    }
+
+    /**
+     * The record as a link target, replaced atomically; no link when the record is too long for
+     * one. Best effort: the file is the record, and without a link the host reads the file.
+     */
+    private void writeLink(String json) {
+        try {
+            Files.deleteIfExists(linkTemp);
+            Optional<String> target = StateLink.encode(json);
+            if (target.isEmpty()) {
+                Files.deleteIfExists(link);
+                return;
+            }
+            Files.createSymbolicLink(linkTemp, Path.of(target.get()));
+            Files.move(linkTemp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(link); // never an old record where a fresh one is expected
+            } catch (IOException ignored) {
+                // the host's reader tells a stale record by its time
+            }
+        }
     }
 
     /** The file's text for {@code status}: one JSON object on one line (also {@code status --json}). */

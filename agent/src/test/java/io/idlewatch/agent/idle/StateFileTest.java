@@ -1,5 +1,13 @@
 package io.idlewatch.agent.idle;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Set;
+
+import java.nio.file.LinkOption;
+
+import io.idlewatch.contract.StateLink;
+
 import io.idlewatch.contract.StateRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +53,29 @@ class StateFileTest {
                 + "\"detail\":\"http quiet\"},"
                 + "\"opencode\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"}},"
                 + "\"stop\":null}\n", Files.readString(file.path()));
-        assertEquals(List.of(file.path()), Files.list(file.path().getParent()).toList(), "no temp file left behind");
+        Path link = file.path().resolveSibling(StateLink.NAME);
+        assertEquals(Set.of(file.path(), link), Set.copyOf(Files.list(file.path().getParent()).toList()),
+                "no temp file left behind");
+        // the same record as the link's target, for the host's one-stat read
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals(Files.readString(file.path()).strip(),
+                new String(StateLink.decode(Files.readSymbolicLink(link).toString()).orElseThrow(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aRecordTooLongForALinkLeavesNoneAndAnOldLinkIsGone() throws Exception {
+        ScriptedSignal chatty = new ScriptedSignal("tty");
+        IdleTracker t = new IdleTracker(List.of(chatty), clock, null, null, Duration.ofHours(1), Duration.ZERO, 0,
+                s -> { });
+        t.poll();
+        StateFile file = new StateFile(dir.resolve("run/idlewatch"), null);
+        file.write(t.status());
+        Path link = file.path().resolveSibling(StateLink.NAME);
+        assertTrue(Files.isSymbolicLink(link));
+        file = new StateFile(dir.resolve("run/idlewatch"), "/".repeat(StateLink.MAX_TARGET_BYTES / 3));
+        file.write(t.status());
+        assertFalse(Files.exists(link, LinkOption.NOFOLLOW_LINKS), "no link, so no stale record in one");
+        assertTrue(Files.readString(file.path()).contains("////"));
     }
 
     @Test

@@ -1,6 +1,8 @@
 package io.idlewatch.sweeper.core;
 
 import io.idlewatch.contract.Labels;
+import io.idlewatch.contract.StateLink;
+import io.idlewatch.contract.StateRecord;
 
 import io.idlewatch.sweeper.docker.ContainerSummary;
 import io.idlewatch.sweeper.docker.DockerApi;
@@ -130,7 +132,37 @@ public record WorkspaceStatus(ContainerSummary container, FileRead read, Optiona
         return new WorkspaceStatus(container, read.read, read.agent, exitCode, read.problem);
     }
 
+    /**
+     * The record the agent also keeps as the target of {@link StateLink#NAME} beside its state
+     * file, read with a stat (about 1 ms, against some 45 ms for an archive of the file on Docker).
+     * Empty, and the file is read instead, for anything but a well-formed record there: no link
+     * (an older agent, a record too long for one), an endpoint that cannot stat, or an error.
+     */
+    static Optional<AgentState> readLink(DockerApi docker, String id, String dir) {
+        Optional<String> target;
+        try {
+            target = docker.linkTarget(id, dir + "/" + StateLink.NAME);
+        } catch (RuntimeException e) {
+            return Optional.empty(); // the archive read that follows says what is wrong, if anything
+        }
+        // Docker reports the target resolved in the directory; an engine may report it as written
+        String encoded = target.map(t -> t.startsWith(dir + "/") ? t.substring(dir.length() + 1) : t)
+                .filter(t -> t.indexOf('/') < 0).orElse(null);
+        if (encoded == null) {
+            return Optional.empty();
+        }
+        // as the agent writes it (its format version, a state, the time it wrote), else the file has a say
+        return StateLink.decode(encoded).flatMap(AgentState::parse)
+                .filter(a -> Integer.valueOf(StateRecord.FORMAT_VERSION).equals(a.record().version())
+                        && a.state().isPresent() && a.updated().isPresent());
+    }
+
     private static WorkspaceStatus readAgentState(DockerApi docker, ContainerSummary container) {
+        Optional<AgentState> linked = readLink(docker, container.id(), StateRecord.DIR)
+                .or(() -> readLink(docker, container.id(), StateRecord.FALLBACK_DIR));
+        if (linked.isPresent()) {
+            return new WorkspaceStatus(container, FileRead.PRESENT, linked, Optional.empty(), Optional.empty());
+        }
         Optional<byte[]> content;
         try {
             content = docker.readFile(container.id(), AgentState.PATH, AgentState.MAX_FILE_BYTES)

@@ -61,6 +61,15 @@ public interface DockerApi extends Closeable {
     Optional<byte[]> readFile(String id, String path, int maxBytes);
 
     /**
+     * The target of the symbolic link at {@code path} in the container, as the engine resolved it
+     * there, read with a stat of the path (no archive, no exec); empty when there is no link, or
+     * when this endpoint cannot stat cheaply (then callers read the file instead).
+     */
+    default Optional<String> linkTarget(String id, String path) {
+        return Optional.empty();
+    }
+
+    /**
      * Streams the ids of containers that die while carrying every label filter. {@code onError}
      * receives the failure when the stream breaks; closing the handle ends it quietly.
      */

@@ -31,6 +31,7 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -273,6 +274,22 @@ public final class DockerJavaApi implements DockerApi {
                 return readOneFile(response.getBody(), maxBytes, what);
             } catch (IOException e) {
                 throw new DockerException(what + ": " + describe(e), e);
+            }
+        });
+    }
+
+    @Override
+    public Optional<String> linkTarget(String id, String path) {
+        if (!endpoint.url().startsWith("unix://")) {
+            return Optional.empty(); // TCP endpoints: the archive read (docker-java has no HEAD to send)
+        }
+        Path socket = Path.of(endpoint.url().substring("unix://".length()));
+        Duration limit = READ_FILE_TIMEOUT.compareTo(callTimeout) < 0 ? READ_FILE_TIMEOUT : callTimeout;
+        return call("cannot stat " + path + " in container " + id, "stat of " + path + " in container " + id, limit, () -> {
+            try {
+                return PathStat.linkTarget(socket, API_VERSION, id, path);
+            } catch (IOException e) {
+                throw new DockerException("cannot stat " + path + " in container " + id + ": " + describe(e), e);
             }
         });
     }

@@ -1,5 +1,8 @@
 package io.idlewatch.sweeper.testing;
 
+import io.idlewatch.contract.StateLink;
+import io.idlewatch.contract.StateRecord;
+
 import io.idlewatch.sweeper.core.LabelSelector;
 import io.idlewatch.sweeper.docker.ContainerDetails;
 import io.idlewatch.sweeper.docker.ContainerSummary;
@@ -29,6 +32,8 @@ public final class FakeDocker implements DockerApi {
     public final Map<String, FakeContainer> containers = new LinkedHashMap<>();
     public final Map<String, RuntimeException> removeFailures = new HashMap<>();
     public final Map<String, byte[]> stateFiles = new HashMap<>();
+    /** The target the engine reports for /run/idlewatch/state.link, by container id. */
+    public final Map<String, String> stateLinks = new HashMap<>();
     /** Reads that fail (e.g. a timeout) instead of returning the state file. */
     public final Map<String, RuntimeException> readFailures = new HashMap<>();
     /** Inspects that fail, e.g. for a container removed between list and inspect. */
@@ -231,6 +236,13 @@ public final class FakeDocker implements DockerApi {
                     + content.length + " bytes, more than the " + maxBytes + " read", content.length);
         }
         return Optional.ofNullable(content);
+    }
+
+    @Override
+    public Optional<String> linkTarget(String id, String path) {
+        checkReachable();
+        calls.add("stat " + id + " " + path);
+        return path.equals(StateRecord.DIR + "/" + StateLink.NAME) ? Optional.ofNullable(stateLinks.get(id)) : Optional.empty();
     }
 
     @Override

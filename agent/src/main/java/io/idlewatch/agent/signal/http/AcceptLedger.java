@@ -25,8 +25,12 @@ import java.util.Arrays;
  *       keeps writing can make vanish (it resets the probe's TIME_WAIT);</li>
  *   <li>local resets ({@code TCPAbortOnClose + TCPAbortOnData}: a socket here
  *       closed with unread data or SO_LINGER 0, leaving no TIME_WAIT anywhere)
- *       are forgiven: they are in-container clients (bash's /dev/tcp probe) or
- *       servers that aborted;</li>
+ *       are forgiven as long as in-container clients account for them: such a
+ *       client (bash's /dev/tcp probe) also made an active open here
+ *       ({@code Tcp: ActiveOpens}) that neither the agent's probe nor a loopback
+ *       connection seen in a dump explains. A server here that resets a client
+ *       from outside (it answered before reading the request) has no active
+ *       open to go with it, so that connection still counts;</li>
  *   <li>what is left ({@code unexplained}) is connections from outside that
  *       left nothing here. It names no port, so it is only counted when every
  *       listener reachable from outside (bound to an address other than
@@ -42,7 +46,7 @@ import java.util.Arrays;
  * </ul>
  * Each scan reads the own-connect count, the reset counters, then
  * {@code PassiveOpens} ({@code pb}), dumps, and reads {@code PassiveOpens}
- * again ({@code pa}): {@code unexplained = (pb − baseline) − credited − own − resets}.
+ * again ({@code pa}): {@code unexplained = (pb − baseline) − credited − own − forgiven resets}.
  * The order makes each subtracted term count only accepts already in {@code pb},
  * so a race raises {@code unexplained} for one scan; of the accepts first seen in
  * this dump, up to {@code pa − pb} may have come after {@code pb} and are credited
@@ -103,6 +107,8 @@ final class AcceptLedger {
     private boolean baselined;
     private long passive0;
     private long resets0;
+    private long active0;
+    private long inside;     // loopback connections first seen by a dump (each an active open here too)
     private long own0;
     private long ownSeen;    // own connects looked at so far
     private long credited;   // accepts first seen by a dump and known to be counted in pb
@@ -198,11 +204,12 @@ final class AcceptLedger {
      *
      * @param ownConnects   {@link OwnClientPorts#connects()}, read first
      * @param resets        {@code TCPAbortOnClose + TCPAbortOnData}, read next
+     * @param activeOpens   {@code Tcp: ActiveOpens}, read with them
      * @param passiveBefore {@code Tcp: PassiveOpens}, read after those and before the dump
      * @param passiveAfter  {@code Tcp: PassiveOpens}, read after the dump
      * @return how many accepts newly went unexplained, confirmed by two scans (0 on the first scan)
      */
-    long end(long ownConnects, long resets, long passiveBefore, long passiveAfter, long now) {
+    long end(long ownConnects, long resets, long activeOpens, long passiveBefore, long passiveAfter, long now) {
         boolean first = !baselined;
         long fresh = first ? 0 : outsideNew;
         scanNo++;
@@ -235,6 +242,7 @@ final class AcceptLedger {
             int client = serverSide ? remotePort : localPort;
             if (touch(loopbackKey(server, client), now, serverSide, candIds[i], own.contains(client)) && !first) {
                 fresh++;
+                inside++;
                 if (newLoopbackServerPort == 0 && isWatched(server)) {
                     newLoopbackServerPort = server;
                 }
@@ -247,6 +255,8 @@ final class AcceptLedger {
             baselined = true;
             passive0 = passiveAfter;
             resets0 = resets;
+            active0 = activeOpens;
+            inside = 0;
             own0 = ownConnects;
             ownSeen = ownConnects;
             credited = 0;
@@ -259,7 +269,13 @@ final class AcceptLedger {
         long late = Math.min(fresh, Math.max(0, passiveAfter - passiveBefore));
         credited += deferred + fresh - late;
         deferred = late;
-        long unexplained = passiveBefore - passive0 - credited - (ownConnects - own0) - (resets - resets0);
+        // A reset is forgiven only while in-container clients account for it: such a connection was
+        // also an active open here, one that neither the agent's probe nor a loopback connection a dump
+        // showed explains. A short connection from outside that its server resets (an answer sent
+        // before the request was read) opens nothing actively here, so it still counts.
+        long insideUnexplained = Math.max(0, (activeOpens - active0) - (ownConnects - own0) - inside);
+        long forgiven = Math.min(resets - resets0, insideUnexplained);
+        long unexplained = passiveBefore - passive0 - credited - (ownConnects - own0) - forgiven;
         long agreed = Math.max(Math.min(older, last), Math.min(Math.max(older, last), unexplained));
         older = last;
         last = unexplained;

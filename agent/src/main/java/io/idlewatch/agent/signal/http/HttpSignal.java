@@ -91,10 +91,11 @@ public final class HttpSignal implements ActivitySignal {
 
     @Override
     public Reading sample(long monotonicNanos) throws IOException {
-        // own connects, resets, PassiveOpens, the dump, PassiveOpens again (see AcceptLedger)
+        // own connects, resets and ActiveOpens, PassiveOpens, the dump, PassiveOpens again (see AcceptLedger)
         long ownConnects = own.connects();
         long resets = counters == null ? -1 : resets();
-        long passive = resets < 0 ? -1 : passiveOpens();
+        long active = resets < 0 ? -1 : activeOpens();
+        long passive = active < 0 ? -1 : passiveOpens();
         scan();
         if (event != 0 && isLoopback(eventFamily, eventRemote) && own.contains(eventRemotePort)) {
             // the agent's probe, which recorded its port only after the dump showed its socket
@@ -104,7 +105,7 @@ public final class HttpSignal implements ActivitySignal {
         if (passive >= 0) {
             long passiveAfter = passiveOpens();
             unexplained = passiveAfter < 0 ? 0
-                    : ledger.end(ownConnects, resets, passive, passiveAfter, monotonicNanos);
+                    : ledger.end(ownConnects, resets, active, passive, passiveAfter, monotonicNanos);
         }
         boolean first = !baselined;
         baselined = true;
@@ -175,6 +176,18 @@ public final class HttpSignal implements ActivitySignal {
     private long passiveOpens() {
         try {
             long v = counters.passiveOpens();
+            countersFailed = null;
+            return v;
+        } catch (IOException e) {
+            countersFailed(e);
+            return -1;
+        }
+    }
+
+    /** {@code Tcp: ActiveOpens}, or -1 (accounting off, noted for the detail) when it cannot be read. */
+    private long activeOpens() {
+        try {
+            long v = counters.activeOpens();
             countersFailed = null;
             return v;
         } catch (IOException e) {

@@ -16,7 +16,10 @@ import java.util.Arrays;
  *       namespace, on every port, from every peer, since it was created;</li>
  *   <li>{@code TcpExt: TCPAbortOnClose + TCPAbortOnData}: connections that a
  *       local socket ended with a reset (closed with unread data, or with
- *       SO_LINGER 0), which leaves no TIME_WAIT socket on either side.</li>
+ *       SO_LINGER 0), which leaves no TIME_WAIT socket on either side;</li>
+ *   <li>{@code Tcp: ActiveOpens}: connections made from this network
+ *       namespace, to anywhere (what tells an in-container client's reset
+ *       from a reset of a client from outside).</li>
  * </ul>
  * Both files are read into one reused buffer and parsed without building
  * strings.
@@ -25,6 +28,7 @@ public final class KernelTcpCounters {
     private static final byte[] TCP = ascii("Tcp:");
     private static final byte[] TCP_EXT = ascii("TcpExt:");
     private static final byte[] PASSIVE_OPENS = ascii("PassiveOpens");
+    private static final byte[] ACTIVE_OPENS = ascii("ActiveOpens");
     private static final byte[] ABORT_ON_CLOSE = ascii("TCPAbortOnClose");
     private static final byte[] ABORT_ON_DATA = ascii("TCPAbortOnData");
 
@@ -42,6 +46,12 @@ public final class KernelTcpCounters {
     public long passiveOpens() throws IOException {
         read(snmp);
         return field(buf, len, TCP, PASSIVE_OPENS, snmp);
+    }
+
+    /** {@code Tcp: ActiveOpens} of this network namespace: connections made from here. */
+    public long activeOpens() throws IOException {
+        read(snmp);
+        return field(buf, len, TCP, ACTIVE_OPENS, snmp);
     }
 
     /** {@code TcpExt: TCPAbortOnClose + TCPAbortOnData} of this network namespace. */
