@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The host verbs ({@code idlewatch timeout|touch|stop WS}): find the workspace's container and run
@@ -44,6 +45,13 @@ public final class WorkspaceAgent {
     /** What the engine's exec reports when the command cannot start: not executable, not found. */
     static final int EXEC_CANNOT_RUN = 126;
     static final int EXEC_NOT_FOUND = 127;
+    /** The verb whose success ends the container, and with it the client the exec is running. */
+    static final String STOP = "stop";
+    /** What the agent records as the stop reason of {@code idlewatch stop} (SPEC §3). */
+    static final String MANUAL = "manual";
+    /** Exec exit codes 128+N: the client was ended by signal N (up to 64, Linux' last signal). */
+    static final int SIGNALLED_MIN = 129;
+    static final int SIGNALLED_MAX = 128 + 64;
 
     private final DockerApi docker;
 
@@ -141,6 +149,10 @@ public final class WorkspaceAgent {
         String out = firstLine(result.stdout());
         String err = firstLine(result.stderr());
         String said = err.isEmpty() ? out : err;
+        if (STOP.equals(args.get(0)) && (result.exitCode() == 0 || stopEndedTheClient(target, result.exitCode()))) {
+            // The container's end may also cut the client's answer short on its way to us.
+            return out.isEmpty() ? "stopping now (" + MANUAL + "; the container ended before the agent's answer reached us)" : out;
+        }
         return switch (result.exitCode()) {
             case 0 -> out;
             case CLIENT_REFUSED -> throw new Refused(target.display() + ": " + said);
@@ -152,6 +164,29 @@ public final class WorkspaceAgent {
             default -> throw new NoAgent(CLIENT + " in " + target.display() + " exited " + result.exitCode()
                     + (said.isEmpty() ? "" : ": " + said));
         };
+    }
+
+    /**
+     * A stop that worked kills the client that asked for it: when the agent, as PID 1, has stopped
+     * the workload it exits, and the engine ends every process left in the container, the exec'd
+     * client included, often before its answer reached us (Docker reports 137 and no output). So a
+     * client killed by a signal, or one whose exit code the engine could not tell (-1), counts as
+     * success exactly when the agent's state file, written before the sequence starts, records the
+     * manual stop.
+     */
+    private boolean stopEndedTheClient(Target target, int exitCode) {
+        if (!(exitCode >= SIGNALLED_MIN && exitCode <= SIGNALLED_MAX || exitCode < 0)) {
+            return false;
+        }
+        try {
+            Optional<byte[]> file = docker.readFile(target.id(), AgentState.PATH, AgentState.MAX_FILE_BYTES)
+                    .or(() -> docker.readFile(target.id(), AgentState.FALLBACK_PATH, AgentState.MAX_FILE_BYTES));
+            return file.flatMap(AgentState::parse).flatMap(AgentState::stop).flatMap(AgentState.Stop::reason)
+                    .filter(MANUAL::equals).isPresent();
+        } catch (RuntimeException unreadable) {
+            // No proof the stop began: the caller reports the killed client as it is.
+            return false;
+        }
     }
 
     /**

@@ -110,6 +110,33 @@ class HostVerbsTest {
                 + " /run/idlewatch/agent.sock\n", run.err());
     }
 
+    /** Docker kills the exec'd client when the stop it asked for ends the container: 137, no output. */
+    @Test
+    void aStopThatKilledItsOwnClientIsSuccessWhenTheAgentRecordedIt() {
+        FakeContainer ws = workspace("alpha", "running");
+        docker.execs.put(ws.id, cmd -> answer(137, "", ""));
+        docker.stateFiles.put(ws.id, ("{\"version\":1,\"state\":\"stopping\",\"updated\":\"" + NOW + "\",\"idle_ms\":1000,"
+                + "\"stop\":{\"reason\":\"manual\",\"at\":\"" + NOW + "\",\"exit_code\":0}}").getBytes(StandardCharsets.UTF_8));
+
+        Run run = run("stop", "alpha");
+
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.out().startsWith("alpha (000000000001): stopping now (manual"), run.out());
+    }
+
+    @Test
+    void aKilledStopClientWithoutTheAgentsRecordIsStillExit4() {
+        FakeContainer ws = workspace("alpha", "running");
+        docker.execs.put(ws.id, cmd -> answer(137, "", ""));
+        docker.stateFiles.put(ws.id, ("{\"version\":1,\"state\":\"running\",\"updated\":\"" + NOW + "\",\"idle_ms\":1000,"
+                + "\"stop\":null}").getBytes(StandardCharsets.UTF_8));
+
+        Run run = run("stop", "alpha");
+
+        assertEquals(4, run.exitCode(), run.toString());
+        assertEquals("idlewatch: /opt/idlewatch/bin/idlewatch in alpha (000000000001) exited 137\n", run.err());
+    }
+
     @Test
     void anExitedWorkspaceIsExit4WithoutAnExec() {
         workspace("gone-home", "exited");

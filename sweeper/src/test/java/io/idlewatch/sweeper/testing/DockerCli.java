@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 public final class DockerCli {
 
     public static final String IMAGE = "localhost/idlewatch/debian:bookworm";
+    /** Debian with the real agent as entrypoint (images/test/workload), for tests that need a live agent. */
+    public static final String WORKLOAD_IMAGE = "localhost/idlewatch/test-workload:latest";
     public static final String ENGINE_PROPERTY = "idlewatch.engine";
     /** True when this run is against Podman (where a few engine answers differ; see EngineDialect). */
     public static final boolean PODMAN = "podman".equals(System.getProperty(ENGINE_PROPERTY));
@@ -88,10 +90,15 @@ public final class DockerCli {
 
     /** {@code docker <verb> --label managed --label test [extra options] IMAGE command...}; returns the id. */
     public String container(String verb, String testCase, List<String> options, String... command) {
+        return container(IMAGE, verb, testCase, options, command);
+    }
+
+    /** As {@link #container(String, String, List, String...)}, from another of the local images. */
+    public String container(String image, String verb, String testCase, List<String> options, String... command) {
         List<String> args = new ArrayList<>(List.of(verb, "--label", "io.idlewatch.managed=true", "--label", testLabel(),
                 "--label", "io.idlewatch.case=" + testCase));
         args.addAll(options);
-        args.add(IMAGE);
+        args.add(image);
         args.addAll(List.of(command));
         Result result = exec(args.toArray(String[]::new));
         String id = result.trimmed();
