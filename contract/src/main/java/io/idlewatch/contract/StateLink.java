@@ -13,9 +13,11 @@ import java.util.Optional;
  * a link's target, resolved inside the container, in the stat it returns.
  *
  * <p>The target is the record's JSON bytes with every byte outside printable ASCII, and
- * {@code %} and {@code /}, written {@code %XX}: one path component of ASCII, whatever the
- * container's locale, that no engine resolves any further. A record longer than
- * {@value #MAX_TARGET_BYTES} bytes so written gets no link (the host reads the file then).
+ * {@code %} and {@code /}, written {@code %XX}, cut into path components of
+ * {@value #COMPONENT_BYTES} bytes (the last one shorter) joined by {@code /}: ASCII whatever
+ * the container's locale, and a path the engines resolve (they look each component up, and a
+ * name longer than 255 bytes fails the stat). A record longer than {@value #MAX_TARGET_BYTES}
+ * bytes so written gets no link (the host reads the file then).
  * Like the file, the link is written by the workspace's side: the host parses what it
  * decodes as strictly as the file.
  */
@@ -27,6 +29,8 @@ public final class StateLink {
      * reports it prefixed with the directory.
      */
     public static final int MAX_TARGET_BYTES = 4000;
+    /** Bytes of the record in each path component: under NAME_MAX (255), which the engines' stat enforces. */
+    public static final int COMPONENT_BYTES = 200;
 
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
@@ -44,22 +48,43 @@ public final class StateLink {
             } else {
                 b.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);
             }
-            if (b.length() > MAX_TARGET_BYTES) {
-                return Optional.empty();
-            }
         }
-        return Optional.of(b.toString());
+        StringBuilder path = new StringBuilder(b.length() + b.length() / COMPONENT_BYTES + 1);
+        for (int at = 0; at < b.length(); at += COMPONENT_BYTES) {
+            if (at > 0) {
+                path.append('/');
+            }
+            path.append(b, at, Math.min(b.length(), at + COMPONENT_BYTES));
+        }
+        return path.length() > MAX_TARGET_BYTES ? Optional.empty() : Optional.of(path.toString());
     }
 
     /**
      * The record's bytes from a link target; empty unless it is exactly what
-     * {@link #encode} writes: no byte written plainly that should have been escaped,
-     * every escape two upper-case hex digits, at most {@link #MAX_TARGET_BYTES} long.
+     * {@link #encode} writes: components of {@link #COMPONENT_BYTES} (the last one from 1 to
+     * that), no byte written plainly that should have been escaped, every escape two
+     * upper-case hex digits, at most {@link #MAX_TARGET_BYTES} long.
      */
-    public static Optional<byte[]> decode(String target) {
-        if (target == null || target.length() > MAX_TARGET_BYTES) {
+    public static Optional<byte[]> decode(String path) {
+        if (path == null || path.isEmpty() || path.length() > MAX_TARGET_BYTES) {
             return Optional.empty();
         }
+        StringBuilder joined = new StringBuilder(path.length());
+        int at = 0;
+        while (true) {
+            int slash = path.indexOf('/', at);
+            int end = slash < 0 ? path.length() : slash;
+            int length = end - at;
+            if (length < 1 || length > COMPONENT_BYTES || (slash >= 0 && length != COMPONENT_BYTES)) {
+                return Optional.empty(); // an empty, overlong or short inner component: not what encode cuts
+            }
+            joined.append(path, at, end);
+            if (slash < 0) {
+                break;
+            }
+            at = slash + 1;
+        }
+        String target = joined.toString();
         ByteArrayOutputStream out = new ByteArrayOutputStream(target.length());
         for (int i = 0; i < target.length(); i++) {
             char c = target.charAt(i);

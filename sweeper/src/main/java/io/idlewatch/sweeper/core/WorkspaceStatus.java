@@ -145,9 +145,8 @@ public record WorkspaceStatus(ContainerSummary container, FileRead read, Optiona
         } catch (RuntimeException e) {
             return Optional.empty(); // the archive read that follows says what is wrong, if anything
         }
-        // Docker reports the target resolved in the directory; an engine may report it as written
-        String encoded = target.map(t -> t.startsWith(dir + "/") ? t.substring(dir.length() + 1) : t)
-                .filter(t -> t.indexOf('/') < 0).orElse(null);
+        // Docker and Podman report the target resolved in the directory; an engine may report it as written
+        String encoded = target.map(t -> t.startsWith(dir + "/") ? t.substring(dir.length() + 1) : t).orElse(null);
         if (encoded == null) {
             return Optional.empty();
         }

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code idlewatch ps} reads the agent's record from the state link with one stat of the path
@@ -47,7 +48,12 @@ class PsLinkIT {
     @BeforeAll
     static void workspaces() {
         DockerCli.assumeEngine();
-        linked = workspace("linked", StateLink.encode(record(120_000)).orElseThrow());
+        // a record as long as the agent's (some 1 KB): the target is several path components
+        String longRecord = record(120_000).replace("}", ",\"signals\":{\"http\":{\"enabled\":true,\"detail\":\""
+                + "http / ".repeat(150) + "\"}}}");
+        String target = StateLink.encode(longRecord).orElseThrow();
+        assertTrue(target.split("/").length > 3, target);
+        linked = workspace("linked", target);
         // a workspace pointing the link out of its directory: the file is read
         hostile = workspace("hostile", "../../etc/passwd");
     }
