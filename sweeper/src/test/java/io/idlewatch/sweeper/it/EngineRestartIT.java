@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the break and the recovery are one line each; SIGTERM afterwards still ends it with 0.
  *
  * <p>The engine restarted is a private dockerd this class starts as root, with its own data root,
- * exec root (so its own managed containerd and containerd namespace), socket, cgroup parent, no
+ * exec root (so its own managed containerd and containerd namespace), socket, cgroup parent,
  * bridge and no iptables: the machine's main engine is shared and must never be restarted. The main
  * engine is only read once, to {@code docker save} the test image into the private one. Docker only:
  * not in the pom's podman execution.
@@ -47,6 +47,10 @@ class EngineRestartIT {
     static final String LAUNCHER = System.getProperty("idlewatch.launcher", "bin/idlewatch");
 
     static final Duration GRACE = Duration.ofSeconds(3);
+    /** The main engine's default bridge, which the private engine must leave alone. */
+    static final String MAIN_BRIDGE = "docker0";
+    static String bridge;
+    static boolean mainBridgeBefore;
     /** What a removal may take beyond the grace: the brief's promise is "within the grace", plus one sweep on a busy host. */
     static final Duration REMOVAL_SLACK = Duration.ofSeconds(5);
     /**
@@ -102,6 +106,12 @@ class EngineRestartIT {
         root = Files.createTempDirectory(Path.of("/tmp"), "iw-rs-");
         url = "unix://" + root.resolve("docker.sock");
         cgroupParent = "/idlewatch-itest-" + root.getFileName();
+        mainBridgeBefore = run("ip", "link", "show", MAIN_BRIDGE).exitCode() == 0;
+        int n = (int) (ProcessHandle.current().pid() % 250);
+        bridge = "iwrs" + ProcessHandle.current().pid() % 100_000;
+        assertEquals(0, run("ip", "link", "add", bridge, "type", "bridge").exitCode(), "bridge " + bridge);
+        run("ip", "addr", "add", "10.213." + n + ".1/24", "dev", bridge);
+        run("ip", "link", "set", bridge, "up");
         // An empty config: /etc/docker/daemon.json, if any, belongs to the main engine.
         Files.writeString(root.resolve("daemon.json"), "{}");
         startEngine();
@@ -154,8 +164,13 @@ class EngineRestartIT {
                 tree.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
             }
             removeCgroups();
+            if (bridge != null) {
+                run("ip", "link", "del", bridge);
+            }
         }
         assertTrue(!Files.exists(root), root + " removed");
+        assertEquals(mainBridgeBefore, run("ip", "link", "show", MAIN_BRIDGE).exitCode() == 0,
+                "the main engine's " + MAIN_BRIDGE + " is as it was");
     }
 
     @Test
@@ -254,8 +269,9 @@ class EngineRestartIT {
                 "--containerd-namespace", "moby-itest",
                 "--containerd-plugins-namespace", "plugins-itest",
                 "--cgroup-parent", cgroupParent,
-                // No docker0, no iptables rules: the main engine's network stays as it is.
-                "--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--ip-forward=false",
+                // A bridge of its own and no iptables rules: the main engine's network stays as it is.
+                // (Not --bridge=none: a dockerd told that deletes any docker0 it finds, the main engine's.)
+                "--bridge=" + bridge, "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--ip-forward=false",
                 "--storage-driver=" + STORAGE_DRIVER, "--log-level=warn")
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve("dockerd.log").toFile()))
