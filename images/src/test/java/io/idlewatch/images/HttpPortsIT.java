@@ -46,9 +46,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * workspace's network namespace, counts in the documented Kubernetes configuration while the
  * pod's probes do not; and servers on the watched port that are not opencode (silent, echo)
  * neither keep the workspace alive nor slow the control socket. The tests mostly wait (each
- * about four minutes at most), so they run side by side.
+ * about four minutes at most), so they run side by side, but not beside other classes.
  */
-@Execution(ExecutionMode.CONCURRENT)
 class HttpPortsIT {
     private static final String SOCAT_IMAGE = SignalsIT.SOCAT_IMAGE;
     /** How often the short connections come: 48 of them over four minutes. */
@@ -64,6 +63,7 @@ class HttpPortsIT {
      * 4096 has a server too, which nobody uses.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT) // side by side, and the class alone: its counts need a calm host
     void shortConnectionsToAnotherPortNeverCount() throws Exception {
         // the handler reads the whole request (up to its blank line) so that its close is a FIN, not a reset
         String workload = """
@@ -110,6 +110,7 @@ class HttpPortsIT {
      * the signal counted.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT) // side by side, and the class alone: its counts need a calm host
     void shortConnectionsToTheWatchedPortKeepItRunning() throws Exception {
         try (Box box = Watched.idle(SOCAT_IMAGE).publish(4096).cmd("serve", "http-ok").start()) {
             int port = box.hostPort(4096);
@@ -151,6 +152,7 @@ class HttpPortsIT {
      * the probes alone let it stop on time.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT) // side by side, and the class alone: its counts need a calm host
     void portForwardCountsAndTheProbesDoNot() throws Exception {
         String workload = "socat TCP-LISTEN:8081,bind=127.0.0.1,fork,reuseaddr EXEC:/usr/local/bin/http-ok & "
                 + "exec socat TCP-LISTEN:4096,bind=127.0.0.1,fork,reuseaddr EXEC:/usr/local/bin/http-ok";
@@ -227,6 +229,7 @@ class HttpPortsIT {
      * answers promptly all along (the opencode probe waits on its own thread).
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT) // side by side, and the class alone: its counts need a calm host
     void aSilentOrAnEchoServerOnTheWatchedPortLetsItStopAndStatusStaysFast() throws Exception {
         try (Box silent = Watched.idle(SOCAT_IMAGE).cmd("socat", "TCP-LISTEN:4096,fork,reuseaddr",
                 "SYSTEM:cat >/dev/null").start();
