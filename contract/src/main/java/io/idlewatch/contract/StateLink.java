@@ -99,7 +99,7 @@ public final class StateLink {
                 }
                 out.write(hi << 4 | lo);
                 i += 2;
-            } else if (c < 0x80 && plain(c)) {
+            } else if (plain(c)) {
                 out.write(c);
             } else {
                 return Optional.empty();

@@ -1,6 +1,7 @@
 package io.idlewatch.sweeper.core;
 
 import io.idlewatch.contract.Labels;
+import io.idlewatch.contract.StateRecord;
 import io.idlewatch.sweeper.docker.ContainerDetails;
 import io.idlewatch.sweeper.docker.ContainerSummary;
 import io.idlewatch.sweeper.docker.DockerApi;
@@ -47,8 +48,6 @@ public final class WorkspaceAgent {
     static final int EXEC_NOT_FOUND = 127;
     /** The verb whose success ends the container, and with it the client the exec is running. */
     static final String STOP = "stop";
-    /** What the agent records as the stop reason of {@code idlewatch stop} (SPEC §3). */
-    static final String MANUAL = "manual";
     /** Exec exit codes 128+N: the client was ended by signal N (up to 64, Linux' last signal). */
     static final int SIGNALLED_MIN = 129;
     static final int SIGNALLED_MAX = 128 + 64;
@@ -151,7 +150,7 @@ public final class WorkspaceAgent {
         String said = err.isEmpty() ? out : err;
         if (STOP.equals(args.get(0)) && (result.exitCode() == 0 || stopEndedTheClient(target, result.exitCode()))) {
             // The container's end may also cut the client's answer short on its way to us.
-            return out.isEmpty() ? "stopping now (" + MANUAL + "; the container ended before the agent's answer reached us)" : out;
+            return out.isEmpty() ? "stopping now (" + StateRecord.Stop.REASON_MANUAL + "; the container ended before the agent's answer reached us)" : out;
         }
         return switch (result.exitCode()) {
             case 0 -> out;
@@ -182,7 +181,7 @@ public final class WorkspaceAgent {
             Optional<byte[]> file = docker.readFile(target.id(), AgentState.PATH, AgentState.MAX_FILE_BYTES)
                     .or(() -> docker.readFile(target.id(), AgentState.FALLBACK_PATH, AgentState.MAX_FILE_BYTES));
             return file.flatMap(AgentState::parse).flatMap(AgentState::stop).flatMap(AgentState.Stop::reason)
-                    .filter(MANUAL::equals).isPresent();
+                    .filter(StateRecord.Stop.REASON_MANUAL::equals).isPresent();
         } catch (RuntimeException unreadable) {
             // No proof the stop began: the caller reports the killed client as it is.
             return false;

@@ -172,34 +172,29 @@ public final class HttpSignal implements ActivitySignal {
                 + ", no client bytes" + suffix);
     }
 
+    /** One of the kernel's TCP counters, read from {@link #counters}. */
+    private interface Counter {
+        long read(KernelTcpCounters counters) throws IOException;
+    }
+
     /** {@code Tcp: PassiveOpens}, or -1 (accounting off, noted for the detail) when it cannot be read. */
     private long passiveOpens() {
-        try {
-            long v = counters.passiveOpens();
-            countersFailed = null;
-            return v;
-        } catch (IOException e) {
-            countersFailed(e);
-            return -1;
-        }
+        return counter(KernelTcpCounters::passiveOpens);
     }
 
     /** {@code Tcp: ActiveOpens}, or -1 (accounting off, noted for the detail) when it cannot be read. */
     private long activeOpens() {
-        try {
-            long v = counters.activeOpens();
-            countersFailed = null;
-            return v;
-        } catch (IOException e) {
-            countersFailed(e);
-            return -1;
-        }
+        return counter(KernelTcpCounters::activeOpens);
     }
 
     /** {@code TCPAbortOnClose + TCPAbortOnData}, or -1 (accounting off, noted) when they cannot be read. */
     private long resets() {
+        return counter(KernelTcpCounters::resets);
+    }
+
+    private long counter(Counter counter) {
         try {
-            long v = counters.resets();
+            long v = counter.read(counters);
             countersFailed = null;
             return v;
         } catch (IOException e) {
