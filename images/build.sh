@@ -4,6 +4,7 @@
 #   localhost/idlewatch/agent:latest      FROM scratch: /opt/idlewatch (launcher, jlinked runtime, agent)
 #   localhost/idlewatch/workspace:latest  the example opencode workspace (images/workspace, opencode from npm)
 #   localhost/idlewatch/test-*:latest     images the integration tests run
+#   (every tag but the base's is $IDLEWATCH_IMAGE_TAG, default latest)
 #   localhost/idlewatch/host:latest       FROM scratch: the host CLI (packaging/build.sh's tree + glibc);
 #                                         not in 'all': the packaging module builds it after its tree
 # Needs: a Docker engine (scripts/docker-engine), gcc, patchelf, a JDK 17 with jmods,
@@ -14,6 +15,11 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 what="${1:-all}"
+# The tag of every image built here but the base: `latest`, or another so that two checkouts
+# can test side by side on one engine (the tests read the same variable).
+tag="${IDLEWATCH_IMAGE_TAG:-latest}"
+[[ $tag =~ ^[a-z0-9][a-z0-9._-]{0,63}$ ]] || { echo "images: IDLEWATCH_IMAGE_TAG=$tag is not a tag (e.g. latest)" >&2; exit 2; }
+agent_arg=(--build-arg "AGENT=localhost/idlewatch/agent:$tag")
 jdk="${IDLEWATCH_JDK:-${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}}"
 out="$here/target"
 
@@ -80,8 +86,8 @@ build_agent() {
 
   cp "$here/agent/Dockerfile" "$ctx/Dockerfile"
   # shellcheck disable=SC2046 # version_args prints whole words
-  docker build -q $(version_args "$jar") -t localhost/idlewatch/agent:latest "$ctx" >/dev/null
-  say "built localhost/idlewatch/agent:latest ($(docker image inspect -f '{{.Size}}' localhost/idlewatch/agent:latest | numfmt --to=iec))"
+  docker build -q $(version_args "$jar") -t "localhost/idlewatch/agent:$tag" "$ctx" >/dev/null
+  say "built localhost/idlewatch/agent:$tag ($(docker image inspect -f '{{.Size}}' "localhost/idlewatch/agent:$tag" | numfmt --to=iec))"
 }
 
 build_workspace() {
@@ -91,8 +97,8 @@ build_workspace() {
   # a hard link, not a 180 MB copy, when the target folder allows it
   ln "$bin" "$ctx/opencode" 2>/dev/null || cp "$bin" "$ctx/opencode"
   cp "$here/workspace/Dockerfile" "$ctx/Dockerfile"
-  docker build -q -t localhost/idlewatch/workspace:latest "$ctx" >/dev/null
-  say "built localhost/idlewatch/workspace:latest (opencode $("$bin" --version 2>/dev/null || echo '?'))"
+  docker build -q "${agent_arg[@]}" -t "localhost/idlewatch/workspace:$tag" "$ctx" >/dev/null
+  say "built localhost/idlewatch/workspace:$tag (opencode $("$bin" --version 2>/dev/null || echo '?'))"
 }
 
 build_tests() {
@@ -100,8 +106,8 @@ build_tests() {
     local name; name="$(basename "$dir")"
     # A test image may need files fetched first (e.g. opencode from npm): prepare.sh does that.
     if [[ -x "$dir/prepare.sh" ]]; then "$dir/prepare.sh"; fi
-    docker build -q -t "localhost/idlewatch/test-$name:latest" "$dir" >/dev/null
-    say "built localhost/idlewatch/test-$name:latest"
+    docker build -q "${agent_arg[@]}" -t "localhost/idlewatch/test-$name:$tag" "$dir" >/dev/null
+    say "built localhost/idlewatch/test-$name:$tag"
   done
 }
 
@@ -116,8 +122,8 @@ build_host() {
   cp -p "$tree"/lib/idlewatch-sweeper.jar "$tree"/lib/idlewatch.jsa "$tree"/lib/libjnidispatch.so "$ctx/opt/idlewatch/lib/"
   cp "$here/host/Dockerfile" "$ctx/Dockerfile"
   # shellcheck disable=SC2046 # version_args prints whole words
-  docker build -q $(version_args "$tree/lib/idlewatch-sweeper.jar") -t localhost/idlewatch/host:latest "$ctx" >/dev/null
-  say "built localhost/idlewatch/host:latest ($(docker image inspect -f '{{.Size}}' localhost/idlewatch/host:latest | numfmt --to=iec))"
+  docker build -q $(version_args "$tree/lib/idlewatch-sweeper.jar") -t "localhost/idlewatch/host:$tag" "$ctx" >/dev/null
+  say "built localhost/idlewatch/host:$tag ($(docker image inspect -f '{{.Size}}' "localhost/idlewatch/host:$tag" | numfmt --to=iec))"
 }
 
 case "$what" in

@@ -28,10 +28,19 @@ import java.util.concurrent.TimeUnit;
  * configures (Ryuk off: every Box removes its container on close).
  */
 final class Box implements AutoCloseable {
-    static final String AGENT_TEST_IMAGE = "localhost/idlewatch/test-workload:latest";
-    static final String NOSHELL_IMAGE = "localhost/idlewatch/test-noshell:latest";
+    /** The tag images/build.sh gave the images: IDLEWATCH_IMAGE_TAG, default latest. */
+    static final String TAG = imageTag();
+    static final String AGENT_TEST_IMAGE = "localhost/idlewatch/test-workload:" + TAG;
+    static final String NOSHELL_IMAGE = "localhost/idlewatch/test-noshell:" + TAG;
+    static final String SOCAT_IMAGE = "localhost/idlewatch/test-socat:" + TAG;
+    static final String WORKSPACE_IMAGE = "localhost/idlewatch/workspace:" + TAG;
     static final String RUN_LABEL = "io.idlewatch.test.run";
     static final String RUN_ID = UUID.randomUUID().toString();
+
+    static String imageTag() {
+        String tag = System.getenv("IDLEWATCH_IMAGE_TAG");
+        return tag == null || tag.isBlank() ? "latest" : tag;
+    }
 
     static DockerClient docker() {
         return DockerClientFactory.instance().client();

@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Execution(ExecutionMode.SAME_THREAD) // one attack at a time: some of them load the machine on purpose
 class HostileWorkspaceIT {
     private static final String IDLEWATCH = "/opt/idlewatch/bin/idlewatch";
-    private static final String SOCAT_IMAGE = "localhost/idlewatch/test-socat:latest";
+    private static final String SOCAT_IMAGE = Box.SOCAT_IMAGE;
     private static final Path SWEEPER_JAR = Path.of("..", "sweeper", "target", "idlewatch-sweeper.jar");
     /** A loaded 2-core CI machine: docker round trips, JVM starts, the poll's phase. */
     private static final Duration SLACK = Duration.ofSeconds(8);

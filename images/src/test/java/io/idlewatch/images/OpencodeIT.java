@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Execution(ExecutionMode.CONCURRENT)
 class OpencodeIT {
-    static final String WORKSPACE_IMAGE = "localhost/idlewatch/workspace:latest";
+    static final String WORKSPACE_IMAGE = Box.WORKSPACE_IMAGE;
     /** How long the session's shell command keeps opencode busy. */
     private static final Duration BUSY = Duration.ofSeconds(50);
 

@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Execution(ExecutionMode.CONCURRENT)
 class SignalsIT {
-    static final String SOCAT_IMAGE = "localhost/idlewatch/test-socat:latest";
+    static final String SOCAT_IMAGE = Box.SOCAT_IMAGE;
     /** Past the latest moment an idle container would have stopped (timeout + poll + slack = 30 s). */
     private static final Duration WELL_PAST = TIMEOUT.multipliedBy(2);
 

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Execution(ExecutionMode.CONCURRENT)
 class WorkspaceIT {
-    static final String WORKSPACE_IMAGE = "localhost/idlewatch/workspace:latest";
+    static final String WORKSPACE_IMAGE = Box.WORKSPACE_IMAGE;
     /** opencode's own start-up CPU counts for a while; every "it stops" wait allows for it. */
     static final Duration STOP_WAIT = Duration.ofSeconds(150);
 

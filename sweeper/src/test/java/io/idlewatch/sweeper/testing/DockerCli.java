@@ -24,7 +24,13 @@ public final class DockerCli {
 
     public static final String IMAGE = "localhost/idlewatch/debian:bookworm";
     /** Debian with the real agent as entrypoint (images/test/workload), for tests that need a live agent. */
-    public static final String WORKLOAD_IMAGE = "localhost/idlewatch/test-workload:latest";
+    public static final String WORKLOAD_IMAGE = "localhost/idlewatch/test-workload:" + imageTag();
+    /** The tag images/build.sh gave the images: IDLEWATCH_IMAGE_TAG, default latest. */
+    static String imageTag() {
+        String tag = System.getenv("IDLEWATCH_IMAGE_TAG");
+        return tag == null || tag.isBlank() ? "latest" : tag;
+    }
+
     public static final String ENGINE_PROPERTY = "idlewatch.engine";
     /** True when this run is against Podman (where a few engine answers differ; see EngineDialect). */
     public static final boolean PODMAN = "podman".equals(System.getProperty(ENGINE_PROPERTY));
