@@ -9,12 +9,11 @@
 #                                         not in 'all': the packaging module builds it after its tree
 # Needs: a Docker engine (scripts/docker-engine), gcc, patchelf, a JDK 17 with jmods,
 # and the agent built (mvn package); npm for the workspace's opencode.
-# Usage: images/build.sh [agent|workspace|tests|all|host]
+# Usage: images/build.sh [agent|workspace|tests|all|host]...
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-what="${1:-all}"
 # The tag of every image built here but the base: `latest`, or another so that two checkouts
 # can test side by side on one engine (the tests read the same variable).
 tag="${IDLEWATCH_IMAGE_TAG:-latest}"
@@ -126,11 +125,13 @@ build_host() {
   say "built localhost/idlewatch/host:$tag ($(docker image inspect -f '{{.Size}}' "localhost/idlewatch/host:$tag" | numfmt --to=iec))"
 }
 
-case "$what" in
-  agent) build_agent ;;
-  workspace) build_workspace ;;
-  tests) build_tests ;;
-  all) build_agent; build_workspace; build_tests ;;
-  host) build_host ;;
-  *) say "usage: images/build.sh [agent|workspace|tests|all|host]"; exit 2 ;;
-esac
+for what in "${@:-all}"; do
+  case "$what" in
+    agent) build_agent ;;
+    workspace) build_workspace ;;
+    tests) build_tests ;;
+    all) build_agent; build_workspace; build_tests ;;
+    host) build_host ;;
+    *) say "usage: images/build.sh [agent|workspace|tests|all|host]..."; exit 2 ;;
+  esac
+done

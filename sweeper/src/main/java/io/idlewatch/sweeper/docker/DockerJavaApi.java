@@ -488,7 +488,8 @@ public final class DockerJavaApi implements DockerApi {
         if (e instanceof DockerException || e instanceof DockerUnreachableException) {
             return e;
         }
-        if (e instanceof NotFoundException) {
+        if (e instanceof NotFoundException
+                || e instanceof InternalServerErrorException && EngineDialect.isGone(describe(e))) {
             return new DockerException.NotFound(what + ": " + describe(e), e);
         }
         if (e instanceof ConflictException

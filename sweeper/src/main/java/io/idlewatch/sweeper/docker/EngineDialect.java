@@ -26,7 +26,9 @@ import java.util.Set;
  *       {@code died} (podman #10168); the stream may end on its own (about 90 s, podman #21685,
  *       #8751) and may drop events, which the watcher's periodic sweep covers;</li>
  *   <li>removing a running container without force is a 500 "container state improper", where
- *       Docker answers 409 Conflict.</li>
+ *       Docker answers 409 Conflict;</li>
+ *   <li>an inspect that meets another client's removal half-way may be a 500 "… does not exist in
+ *       database: no such container", where Docker answers 404.</li>
  * </ul>
  */
 public enum EngineDialect {
@@ -38,6 +40,8 @@ public enum EngineDialect {
     private static final Set<String> DIE_ACTIONS = Set.copyOf(DIE_EVENT_FILTER);
     /** Podman's reason for refusing an action in the container's current state (its 409, sent as 500). */
     private static final String PODMAN_STATE_REFUSAL = "container state improper";
+    /** Podman's cause for a container that is not (or no longer) in its database, whatever the status code. */
+    private static final String PODMAN_GONE = "no such container";
 
     /** Podman names itself among the version's components; Docker names "Engine". */
     static EngineDialect of(Version version) {
@@ -82,6 +86,15 @@ public enum EngineDialect {
     /** True when the event's action is a container's death, in either engine's word. */
     static boolean isDie(String action) {
         return action != null && DIE_ACTIONS.contains(action);
+    }
+
+    /**
+     * True when an engine's 500 is really "that container is gone", Docker's 404: Podman answers an
+     * inspect that met another client's removal half-way with a 500 whose cause is its own
+     * {@code no such container} (the container was listed, then left the database).
+     */
+    static boolean isGone(String engineMessage) {
+        return engineMessage != null && engineMessage.contains(PODMAN_GONE);
     }
 
     /** True when an engine's 500 is really Podman's "not in this state" refusal, Docker's 409. */

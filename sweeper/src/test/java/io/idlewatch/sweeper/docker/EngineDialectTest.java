@@ -64,4 +64,13 @@ class EngineDialectTest {
                 + "cannot be removed without force: container state improper"));
         assertFalse(EngineDialect.isStateRefusal("no such container"));
     }
+
+    @Test
+    void podmansNoSuchContainerIsGone_whateverTheStatus() {
+        // Podman 4.3's answer to an inspect that met another sweep's removal half-way (a 500).
+        assertTrue(EngineDialect.isGone("container 3b6f09a1c2d4 does not exist in database: no such container"));
+        assertTrue(EngineDialect.isGone("no container with name or ID \"3b6f\" found: no such container"));
+        assertFalse(EngineDialect.isGone("container state improper"));
+        assertFalse(EngineDialect.isGone(null));
+    }
 }

@@ -61,8 +61,10 @@ class HostVerbsIT {
 
     /** A running workspace with the real agent (PID 1) and its control socket up. */
     static String agentWorkspace(String testCase, String name, String... env) {
+        // Only the verbs are under test: the cpu signal (the agent's own start, the execs that read
+        // the state file, on a loaded host) would reset the idle time that the touch test waits for.
         List<String> options = new ArrayList<>(List.of("-d", "--label", "io.idlewatch.workspace=" + name,
-                "-e", "IDLEWATCH_POLL_INTERVAL=" + POLL));
+                "-e", "IDLEWATCH_POLL_INTERVAL=" + POLL, "-e", "IDLEWATCH_SIGNALS=tty"));
         options.addAll(List.of(env));
         String id = docker.container(DockerCli.WORKLOAD_IMAGE, "run", testCase, options);
         await("the agent's socket in " + name, () -> DockerCli.exec("exec", id, "test", "-S", SOCKET).exitCode() == 0);

@@ -52,6 +52,39 @@ public final class DockerCli {
         // An unset IDLEWATCH_PODMAN_HOST reaches us as Maven's unresolved "${env.IDLEWATCH_PODMAN_HOST}".
         Assumptions.assumeTrue(!PODMAN || host != null && host.matches("(unix|tcp)://.+"),
                 "no Podman socket: run with IDLEWATCH_PODMAN_HOST=$(scripts/podman-engine)");
+        if (PODMAN) {
+            copyImagesToPodman();
+        }
+    }
+
+    private static boolean copied;
+
+    /**
+     * The images are built into Docker (images/build.sh, in pre-integration-test or by scripts/build);
+     * scripts/podman-engine copies them into Podman's store when Podman's copy is missing or older.
+     * Once per test JVM, before the first Podman class runs.
+     */
+    private static synchronized void copyImagesToPodman() {
+        if (copied) {
+            return;
+        }
+        java.nio.file.Path script = java.nio.file.Path.of("..", "scripts", "podman-engine").toAbsolutePath().normalize();
+        try {
+            ProcessBuilder builder = new ProcessBuilder(script.toString(), IMAGE, WORKLOAD_IMAGE).redirectErrorStream(true);
+            // Read the images from Docker, not from the Podman socket this run's DOCKER_HOST names.
+            builder.environment().remove("DOCKER_HOST");
+            Process copy = builder.start();
+            String out = new String(copy.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (copy.waitFor() != 0 || out.contains("not copied")) {
+                throw new IllegalStateException("cannot copy the test images into Podman: " + out.strip());
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + script + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while copying the test images into Podman", e);
+        }
+        copied = true;
     }
 
     /** The endpoint the CLI under test is expected to name: DOCKER_HOST, else Docker's default socket. */
