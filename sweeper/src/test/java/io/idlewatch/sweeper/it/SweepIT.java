@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -28,6 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SweepIT {
 
     static final DockerCli docker = new DockerCli();
+    /** Between two containers' finishes in the older-than test: twice the slowest start of a sweep on a loaded host. */
+    static final Duration FINISH_GAP = Duration.ofSeconds(20);
 
     @BeforeAll
     static void engine() {
@@ -157,12 +160,15 @@ class SweepIT {
     void olderThanCountsFromEachContainersFinish() {
         String c = "older-than";
         String early = exited(c);
-        // Two seconds' margin each side: Podman's attached run returns up to a second or two after the exit.
-        String late = docker.container("run", c, List.of(), "sleep", "6");
+        String late = docker.container("run", c, List.of(), "sleep", Long.toString(FINISH_GAP.toSeconds()));
         DockerCli.awaitState(late, "exited");
         String justCreated = docker.container("create", c, List.of());
+        // Halfway between the two finishes, measured from the late one's finish as the engine recorded
+        // it: the sweep may start up to FINISH_GAP / 2 later (a loaded host) and still see the same order.
+        Instant lateFinished = Instant.parse(ok("inspect", "-f", "{{.State.FinishedAt}}", late));
+        Duration olderThan = Duration.between(lateFinished, Instant.now()).plus(FINISH_GAP.dividedBy(2));
 
-        Run run = sweep(CliContext.system(), c, "--older-than", "4s");
+        Run run = sweep(CliContext.system(), c, "--older-than", Math.max(1, olderThan.toSeconds()) + "s");
 
         assertEquals(0, run.exitCode(), run.toString());
         assertFalse(exists(early), run.out());
