@@ -157,31 +157,44 @@ public record WorkspaceStatus(ContainerSummary container, FileRead read, Optiona
     }
 
     private static WorkspaceStatus readAgentState(DockerApi docker, ContainerSummary container) {
-        Optional<AgentState> linked = readLink(docker, container.id(), StateRecord.DIR)
-                .or(() -> readLink(docker, container.id(), StateRecord.FALLBACK_DIR));
+        StateRead read = readState(docker, container.id());
+        return new WorkspaceStatus(container, read.read(), read.agent(), Optional.empty(), read.problem());
+    }
+
+    /** What reading one container's state file gave: how it went, the record if any, and the problem if not. */
+    public record StateRead(FileRead read, Optional<AgentState> agent, Optional<String> problem) {
+    }
+
+    /**
+     * The agent's record in one container, running or not: the link first, else the file, each at
+     * its usual place then its fallback. Bounded and strict; never throws.
+     */
+    public static StateRead readState(DockerApi docker, String id) {
+        Optional<AgentState> linked = readLink(docker, id, StateRecord.DIR)
+                .or(() -> readLink(docker, id, StateRecord.FALLBACK_DIR));
         if (linked.isPresent()) {
-            return new WorkspaceStatus(container, FileRead.PRESENT, linked, Optional.empty(), Optional.empty());
+            return new StateRead(FileRead.PRESENT, linked, Optional.empty());
         }
         Optional<byte[]> content;
         try {
-            content = docker.readFile(container.id(), AgentState.PATH, AgentState.MAX_FILE_BYTES)
-                    .or(() -> docker.readFile(container.id(), AgentState.FALLBACK_PATH, AgentState.MAX_FILE_BYTES));
+            content = docker.readFile(id, AgentState.PATH, AgentState.MAX_FILE_BYTES)
+                    .or(() -> docker.readFile(id, AgentState.FALLBACK_PATH, AgentState.MAX_FILE_BYTES));
         } catch (DockerException.TooLarge tooLarge) {
-            return new WorkspaceStatus(container, FileRead.TOO_LARGE, Optional.empty(), Optional.empty(),
+            return new StateRead(FileRead.TOO_LARGE, Optional.empty(),
                     Optional.of("state file too large (" + (tooLarge.size() >= 0 ? Sizes.human(tooLarge.size()) + ", " : "")
                             + "limit " + Sizes.human(AgentState.MAX_FILE_BYTES) + ")"));
         } catch (RuntimeException unreadable) {
             // A workspace whose state cannot be read shows as such; it never fails the listing.
-            return new WorkspaceStatus(container, FileRead.UNREADABLE, Optional.empty(), Optional.empty(),
+            return new StateRead(FileRead.UNREADABLE, Optional.empty(),
                     Optional.of("state file unreadable: " + unreadable.getMessage()));
         }
         if (content.isEmpty()) {
-            return new WorkspaceStatus(container, FileRead.ABSENT, Optional.empty(), Optional.empty(), Optional.empty());
+            return new StateRead(FileRead.ABSENT, Optional.empty(), Optional.empty());
         }
         Optional<AgentState> state = AgentState.parse(content.get());
         return state.isPresent()
-                ? new WorkspaceStatus(container, FileRead.PRESENT, state, Optional.empty(), Optional.empty())
-                : new WorkspaceStatus(container, FileRead.UNREADABLE, Optional.empty(), Optional.empty(),
+                ? new StateRead(FileRead.PRESENT, state, Optional.empty())
+                : new StateRead(FileRead.UNREADABLE, Optional.empty(),
                         Optional.of("state file unreadable: not one well-formed JSON object within bounds"));
     }
 }
