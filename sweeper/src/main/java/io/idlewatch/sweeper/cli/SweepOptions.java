@@ -69,9 +69,12 @@ final class SweepOptions {
         }
     }
 
-    Sweeper sweeper(DockerApi docker, LabelSelector selector, HostConfig hostConfig, CliContext context) {
-        SweepPolicy policy = new SweepPolicy(hostConfig, Optional.ofNullable(olderThan), Optional.ofNullable(volumes),
+    SweepPolicy policy(HostConfig hostConfig, CliContext context) {
+        return new SweepPolicy(hostConfig, Optional.ofNullable(olderThan), Optional.ofNullable(volumes),
                 context.createdGrace(), Optional.ofNullable(unplannedOlderThan));
-        return new Sweeper(docker, selector, policy, parallel, context.clock(), context.hooks());
+    }
+
+    Sweeper sweeper(DockerApi docker, LabelSelector selector, HostConfig hostConfig, CliContext context) {
+        return new Sweeper(docker, selector, policy(hostConfig, context), parallel, context.clock(), context.hooks());
     }
 }

@@ -4,6 +4,7 @@ import io.idlewatch.contract.Labels;
 import io.idlewatch.contract.StateLink;
 import io.idlewatch.contract.StateRecord;
 
+import io.idlewatch.sweeper.docker.ContainerDetails;
 import io.idlewatch.sweeper.docker.ContainerSummary;
 import io.idlewatch.sweeper.docker.DockerApi;
 import io.idlewatch.sweeper.docker.DockerException;
@@ -23,7 +24,36 @@ import java.util.Optional;
  * workspace. Whatever goes wrong reading one workspace is that row's problem only.
  */
 public record WorkspaceStatus(ContainerSummary container, FileRead read, Optional<AgentState> agent,
-                              Optional<Integer> exitCode, Optional<String> problem) {
+                              Optional<Integer> exitCode, Optional<String> problem, Optional<ContainerDetails> details) {
+
+    /** Without a fresh inspect (a workspace that is up). */
+    public WorkspaceStatus(ContainerSummary container, FileRead read, Optional<AgentState> agent,
+                           Optional<Integer> exitCode, Optional<String> problem) {
+        this(container, read, agent, exitCode, problem, Optional.empty());
+    }
+
+    /**
+     * For an exited workspace, whether its stop was decided, as the sweep judges it (the same
+     * record, the same rules); empty for any other state or when the fresh inspect failed.
+     */
+    public Optional<StopCause> stopCause() {
+        return details.filter(d -> "exited".equals(d.state()))
+                .map(d -> StopCause.of(d.exitCode(), d.started(), new StateRead(read, agent, problem)));
+    }
+
+    /**
+     * Until when {@code sweep} under {@code policy} keeps an exited workspace whose stop nobody
+     * decided; empty for a decided stop and for any other state.
+     */
+    public Optional<Instant> keptUntil(SweepPolicy policy) {
+        Optional<StopCause> unplanned = stopCause().filter(c -> !c.planned());
+        if (unplanned.isEmpty()) {
+            return Optional.empty();
+        }
+        ContainerDetails d = details.orElseThrow();
+        Instant since = d.finished().orElse(d.created());
+        return Optional.of(since.plus(policy.forContainer(d.labels()).olderThan(unplanned.get())));
+    }
 
     /** What {@code ps} lists by default: workspaces that are up. */
     public static final List<String> UP_STATES = List.of("running", "paused", "restarting");
@@ -123,13 +153,14 @@ public record WorkspaceStatus(ContainerSummary container, FileRead read, Optiona
             return read;
         }
         // The engine's exit code says what the agent could not: e.g. 137, killed from the host.
-        Optional<Integer> exitCode;
+        Optional<ContainerDetails> details;
         try {
-            exitCode = Optional.of(docker.inspect(container.id()).exitCode());
+            details = Optional.of(docker.inspect(container.id()));
         } catch (RuntimeException gone) {
-            exitCode = Optional.empty();
+            details = Optional.empty();
         }
-        return new WorkspaceStatus(container, read.read, read.agent, exitCode, read.problem);
+        return new WorkspaceStatus(container, read.read, read.agent, details.map(ContainerDetails::exitCode), read.problem,
+                details);
     }
 
     /**
