@@ -54,7 +54,9 @@ class UnplannedStopIT {
     @AfterAll
     static void cleanUp() throws IOException {
         docker.cleanUp();
-        Files.deleteIfExists(emptyConfig);
+        if (emptyConfig != null) {
+            Files.deleteIfExists(emptyConfig);
+        }
     }
 
     static Run idlewatch(String testCase, String verb, String... args) {
