@@ -185,9 +185,19 @@ public final class Sweeper {
         }
         SweepPolicy.Effective settings = policy.forContainer(fresh.labels());
         // Why an exited one stopped decides how long it stays; created and dead ones keep their own rules.
-        Optional<StopCause> cause = EXITED.equals(fresh.state())
-                ? Optional.of(StopCause.of(fresh.exitCode(), fresh.started(), WorkspaceStatus.readState(docker, fresh.id())))
-                : Optional.empty();
+        Optional<StopCause> cause = Optional.empty();
+        if (EXITED.equals(fresh.state())) {
+            WorkspaceStatus.StateRead record = WorkspaceStatus.readState(docker, fresh.id());
+            if (record.read() == WorkspaceStatus.FileRead.UNREADABLE) {
+                // The engine may have refused the read because someone else's removal has the container now:
+                // that removal reports it, not this sweep as a kept one.
+                ContainerDetails now = docker.inspect(fresh.id());
+                if (REMOVAL_IN_PROGRESS.equals(now.state()) || claiming && isClaim(now)) {
+                    return ContainerOutcome.skipped(candidate, SkipReason.REMOVING, "being removed by someone else");
+                }
+            }
+            cause = Optional.of(StopCause.of(fresh.exitCode(), fresh.started(), record));
+        }
         Optional<StopCause> unplanned = cause.filter(c -> !c.planned());
         Age age = age(fresh, cause.map(settings::olderThan).orElse(settings.olderThan()));
         if (!age.required().isZero() && age.value().compareTo(age.required()) < 0) {

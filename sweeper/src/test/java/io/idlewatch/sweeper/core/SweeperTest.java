@@ -397,6 +397,26 @@ class SweeperTest {
     }
 
     @Test
+    void aRecordTheEngineWouldNotReadBecauseAnotherRemovalHasTheContainerIsThatRemovalsToReport() {
+        FakeContainer claimed = stopped("claimed-meanwhile", HOUR_AGO, 0, null);
+        FakeContainer removing = stopped("removing-meanwhile", HOUR_AGO, 0, null);
+        FakeContainer unreadable = stopped("just-unreadable", HOUR_AGO, 0, null);
+        for (FakeContainer c : List.of(claimed, removing, unreadable)) {
+            docker.readFailures.put(c.id, new DockerException("cannot read: container is marked for removal", null));
+        }
+        docker.onRead.put(claimed.id, () -> claimed.name = Sweeper.claimName(claimed.id, claimed.name));
+        docker.onRead.put(removing.id, () -> removing.state = "removing");
+
+        SweepReport report = sweep();
+
+        assertEquals(List.of(), docker.removed);
+        assertEquals(SkipReason.REMOVING, outcome(report, "claimed-meanwhile").skipReason());
+        assertEquals(SkipReason.REMOVING, outcome(report, "removing-meanwhile").skipReason());
+        // Nobody else has it: a record that cannot be read keeps the container, as a stop nobody decided.
+        assertEquals(SkipReason.UNPLANNED, outcome(report, "just-unreadable").skipReason());
+    }
+
+    @Test
     void anUnplannedStopGoesOnceOlderThanTheUnplannedAge_fromFlagOrConfig_andNeverBeforeOlderThan() {
         Instant dayAndAHalfAgo = NOW.minus(Duration.ofHours(36));
         stopped("old-signal", dayAndAHalfAgo, 143, record("stopped", "signal", dayAndAHalfAgo));
