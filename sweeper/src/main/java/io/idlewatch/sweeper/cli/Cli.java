@@ -48,10 +48,10 @@ public final class Cli {
         if (e instanceof DockerUnreachableException) {
             return ExitCodes.DOCKER_UNREACHABLE;
         }
-        if (e instanceof WorkspaceAgent.UnknownWorkspace || e instanceof WorkspaceAgent.Refused) {
+        if (e instanceof WorkspaceAgent.Refused) {
             return ExitCodes.USAGE;
         }
-        if (e instanceof WorkspaceAgent.NoAgent) {
+        if (e instanceof WorkspaceAgent.NoAgent || e instanceof WorkspaceAgent.UnknownWorkspace) {
             return ExitCodes.NO_AGENT;
         }
         return ExitCodes.REMOVAL_FAILED;

@@ -12,8 +12,8 @@ public final class ExitCodes {
     /** Docker unreachable, or an engine too old for our API version. */
     public static final int DOCKER_UNREACHABLE = 3;
     /**
-     * The host verbs ({@code timeout}, {@code touch}, {@code stop}): no agent to act on — the
-     * container is not running, has no {@code /opt/idlewatch/bin/idlewatch}, or its agent does not answer.
+     * The host verbs ({@code timeout}, {@code touch}, {@code stop}): no such workspace among the
+     * managed containers, or no agent to act on — the container is not running, has no {@code /opt/idlewatch/bin/idlewatch}, or its agent does not answer.
      */
     public static final int NO_AGENT = 4;
 

@@ -16,7 +16,8 @@ import picocli.CommandLine.ScopeType;
         footerHeading = "%nExit codes:%n",
         footer = {"  0  done (including nothing to do)", "  1  some removals failed",
                 "  2  usage or config error; a host verb refused by the agent", "  3  Docker unreachable",
-                "  4  timeout/touch/stop: the workspace is not running, has no idlewatch agent, or it does not answer"})
+                "  4  timeout/touch/stop: no such workspace among managed containers,",
+                "     or it is not running, has no idlewatch agent, or it does not answer"})
 public final class IdlewatchCommand implements Runnable {
 
     final CliContext context;

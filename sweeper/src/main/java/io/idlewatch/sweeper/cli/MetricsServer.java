@@ -21,11 +21,12 @@ final class MetricsServer implements AutoCloseable {
         this.url = url;
     }
 
-    static MetricsServer start(MetricsAddress address, DockerApi docker, LabelSelector selector, Clock clock) {
+    static MetricsServer start(MetricsAddress address, DockerApi docker, LabelSelector selector, Clock clock,
+                               io.idlewatch.sweeper.core.SweepPolicy policy) {
         if (address == null) {
             return new MetricsServer(null, null, null);
         }
-        WatchMetrics metrics = new WatchMetrics(docker, selector, clock);
+        WatchMetrics metrics = new WatchMetrics(docker, selector, clock, policy);
         try {
             HTTPServer server = metrics.serve(address.host(), address.port());
             String host = address.host().contains(":") ? "[" + address.host() + "]" : address.host();

@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.idlewatch.contract.Durations;
 import io.idlewatch.sweeper.config.ConfigException;
+import io.idlewatch.sweeper.config.HostConfig;
+import io.idlewatch.sweeper.config.HostConfigLoader;
 import io.idlewatch.sweeper.core.AgentState;
+import io.idlewatch.sweeper.core.StopCause;
+import io.idlewatch.sweeper.core.SweepPolicy;
 import io.idlewatch.sweeper.core.LabelSelector;
 import io.idlewatch.sweeper.core.Sweeper;
 import io.idlewatch.sweeper.core.WorkspaceStatus;
@@ -16,8 +20,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -31,7 +37,7 @@ import java.util.concurrent.Callable;
 final class PsCommand implements Callable<Integer> {
 
     static final String UNKNOWN = "-";
-    private static final String[] HEADER = {"NAME", "CONTAINER", "STATE", "IDLE", "LAST ACTIVITY", "LIFETIME LEFT", "STOPPED"};
+    private static final String[] HEADER = {"NAME", "CONTAINER", "STATE", "IDLE", "LAST ACTIVITY", "LIFETIME LEFT", "STOPPED", "KEPT UNTIL"};
 
     @ParentCommand
     IdlewatchCommand parent;
@@ -49,6 +55,11 @@ final class PsCommand implements Callable<Integer> {
             description = "Also require this label (KEY=VALUE or KEY); repeatable.")
     List<String> labels = new ArrayList<>();
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Host config (TOML) whose unplanned_older_than says until when a workspace stopped from "
+                    + "outside is kept. Default: as sweep's.")
+    Path config;
+
     @Override
     public Integer call() {
         LabelSelector selector;
@@ -57,16 +68,19 @@ final class PsCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
+        // What sweep would do with an exited workspace depends on the host config: read as sweep reads it.
+        SweepPolicy policy = new SweepPolicy(HostConfigLoader.load(config, parent.context.env()), Optional.empty(),
+                Optional.empty(), parent.context.createdGrace());
         PrintWriter out = spec.commandLine().getOut();
         try (DockerApi docker = parent.connect()) {
             List<WorkspaceStatus> workspaces = WorkspaceStatus.list(docker, selector, all, Sweeper.DEFAULT_PARALLELISM);
             Instant now = parent.context.clock().instant();
             if (json) {
-                out.println(JsonOutput.write(json(workspaces, now)));
+                out.println(JsonOutput.write(json(workspaces, now, policy)));
             } else {
                 List<String[]> rows = new ArrayList<>();
                 rows.add(HEADER);
-                workspaces.forEach(w -> rows.add(cells(row(w, now))));
+                workspaces.forEach(w -> rows.add(cells(row(w, now, policy))));
                 printTable(rows, out);
             }
             out.flush();
@@ -75,6 +89,10 @@ final class PsCommand implements Callable<Integer> {
     }
 
     static String[] row(WorkspaceStatus w, Instant now) {
+        return row(w, now, SweepPolicy.of(HostConfig.NONE, Optional.empty(), Optional.empty()));
+    }
+
+    static String[] row(WorkspaceStatus w, Instant now, SweepPolicy policy) {
         Optional<AgentState> agent = w.agent();
         WorkspaceStatus.Record record = w.record(now);
         return new String[] {
@@ -87,6 +105,7 @@ final class PsCommand implements Callable<Integer> {
                 record == WorkspaceStatus.Record.LIVE
                         ? agent.flatMap(AgentState::lifetimeLeft).map(Durations::formatShort).orElse(UNKNOWN) : UNKNOWN,
                 w.up() ? UNKNOWN : stopped(w, record),
+                w.keptUntil(policy).map(until -> until.truncatedTo(ChronoUnit.SECONDS).toString()).orElse(UNKNOWN),
         };
     }
 
@@ -148,7 +167,7 @@ final class PsCommand implements Callable<Integer> {
                 .orElse(why);
     }
 
-    private static ArrayNode json(List<WorkspaceStatus> workspaces, Instant now) {
+    private static ArrayNode json(List<WorkspaceStatus> workspaces, Instant now, SweepPolicy policy) {
         ArrayNode array = JsonOutput.mapper().createArrayNode();
         for (WorkspaceStatus w : workspaces) {
             ObjectNode o = array.addObject();
@@ -172,6 +191,10 @@ final class PsCommand implements Callable<Integer> {
             o.put("stop_reason", agent.flatMap(AgentState::stop).flatMap(AgentState.Stop::reason).orElse(null));
             o.put("stop_frozen_ms", agent.flatMap(AgentState::stop).flatMap(AgentState.Stop::frozen)
                     .map(Duration::toMillis).orElse(null));
+            Optional<StopCause> cause = w.stopCause();
+            o.put("planned_stop", cause.map(StopCause::planned).orElse(null));
+            o.put("stop_cause", cause.map(StopCause::why).orElse(null));
+            o.put("kept_until", w.keptUntil(policy).map(t -> t.truncatedTo(ChronoUnit.SECONDS).toString()).orElse(null));
             o.set("agent", agent.map(AgentState::raw).orElse(null));
         }
         return array;

@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 /** {@code idlewatch sweep}: remove the labelled containers that have finished. */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = "Remove containers labelled io.idlewatch.managed=true that are exited, created or dead "
-                + "(never running, paused or restarting ones, nor io.idlewatch.keep=true).")
+                + "(never running, paused or restarting ones, nor ones io.idlewatch.keep keeps). A stop nobody "
+                + "decided (docker stop, an engine restart, a reboot, a kill) stays for --unplanned-older-than.")
 final class SweepCommand implements Callable<Integer> {
 
     @ParentCommand

@@ -24,6 +24,12 @@ final class SweepOptions {
                     + "A created container younger than 2m is never removed.")
     Duration olderThan;
 
+    @Option(names = "--unplanned-older-than", paramLabel = "D", converter = Converters.DurationConverter.class,
+            description = "How long a workspace whose stop nobody decided stays: stopped from outside (docker stop, "
+                    + "an engine restart, a reboot) or killed without a final record. Default 24h "
+                    + "(config: unplanned_older_than); never less than --older-than.")
+    Duration unplannedOlderThan;
+
     @Option(names = "--label", paramLabel = "K=V", converter = Converters.LabelConverter.class,
             description = "Also require this label (KEY=VALUE or KEY); repeatable, ANDed with io.idlewatch.managed=true.")
     List<String> labels = new ArrayList<>();
@@ -63,9 +69,12 @@ final class SweepOptions {
         }
     }
 
+    SweepPolicy policy(HostConfig hostConfig, CliContext context) {
+        return new SweepPolicy(hostConfig, Optional.ofNullable(olderThan), Optional.ofNullable(volumes),
+                context.createdGrace(), Optional.ofNullable(unplannedOlderThan));
+    }
+
     Sweeper sweeper(DockerApi docker, LabelSelector selector, HostConfig hostConfig, CliContext context) {
-        SweepPolicy policy = new SweepPolicy(hostConfig, Optional.ofNullable(olderThan), Optional.ofNullable(volumes),
-                context.createdGrace());
-        return new Sweeper(docker, selector, policy, parallel, context.clock(), context.hooks());
+        return new Sweeper(docker, selector, policy(hostConfig, context), parallel, context.clock(), context.hooks());
     }
 }

@@ -66,7 +66,8 @@ final class WatchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (DockerApi docker = parent.connect();
-             MetricsServer served = MetricsServer.start(address, docker, selector, parent.context.clock())) {
+             MetricsServer served = MetricsServer.start(address, docker, selector, parent.context.clock(),
+                     options.policy(hostConfig, parent.context))) {
             Watcher watcher = new Watcher(docker, options.sweeper(docker, selector, hostConfig, parent.context),
                     every, grace, parent.context.clock(), new Printer(out, err, served.metrics()));
             // SIGTERM and SIGINT only ask to stop: the removals under way finish, then we exit 0.

@@ -21,12 +21,18 @@ public record HostConfig(Optional<Path> source, Settings defaults, Map<String, S
     }
 
     /** The keys allowed both in {@code [defaults]} and in each {@code [workspaces.NAME]}. */
-    public record Settings(Optional<Duration> olderThan, Optional<Boolean> volumes) {
-        public static final Settings UNSET = new Settings(Optional.empty(), Optional.empty());
+    public record Settings(Optional<Duration> olderThan, Optional<Boolean> volumes, Optional<Duration> unplannedOlderThan) {
+        public static final Settings UNSET = new Settings(Optional.empty(), Optional.empty(), Optional.empty());
+
+        /** Without {@code unplanned_older_than}. */
+        public Settings(Optional<Duration> olderThan, Optional<Boolean> volumes) {
+            this(olderThan, volumes, Optional.empty());
+        }
 
         /** This table's values where set, the other's elsewhere. */
         public Settings over(Settings fallback) {
-            return new Settings(olderThan.or(fallback::olderThan), volumes.or(fallback::volumes));
+            return new Settings(olderThan.or(fallback::olderThan), volumes.or(fallback::volumes),
+                    unplannedOlderThan.or(fallback::unplannedOlderThan));
         }
     }
 

@@ -33,6 +33,7 @@ public final class HostConfigLoader {
     static final String OLDER_THAN = "older_than";
     static final String VOLUMES = "volumes";
     static final String INTERVAL = "interval";
+    static final String UNPLANNED_OLDER_THAN = "unplanned_older_than";
 
     /**
      * A host config is a few lines; anything near this is a mistake (or not a config), and the TOML
@@ -42,8 +43,8 @@ public final class HostConfigLoader {
     /** Arrays and inline tables nested deeper than this are refused before parsing (see checkNesting). */
     static final int MAX_NESTING = TomlNesting.MAX_DEPTH;
 
-    private static final Set<String> WORKSPACE_KEYS = Set.of(OLDER_THAN, VOLUMES);
-    private static final Set<String> DEFAULTS_KEYS = Set.of(OLDER_THAN, VOLUMES, INTERVAL);
+    private static final Set<String> WORKSPACE_KEYS = Set.of(OLDER_THAN, VOLUMES, UNPLANNED_OLDER_THAN);
+    private static final Set<String> DEFAULTS_KEYS = Set.of(OLDER_THAN, VOLUMES, UNPLANNED_OLDER_THAN, INTERVAL);
 
     private HostConfigLoader() {
     }
@@ -182,7 +183,8 @@ public final class HostConfigLoader {
                 }
                 volumes = Optional.of(table.getBoolean(List.of(VOLUMES)));
             }
-            return new HostConfig.Settings(duration(table, where, OLDER_THAN), volumes);
+            return new HostConfig.Settings(duration(table, where, OLDER_THAN), volumes,
+                    duration(table, where, UNPLANNED_OLDER_THAN));
         }
 
         /**

@@ -13,6 +13,8 @@ public record ContainerOutcome(String id, String name, String workspace, Action 
     public enum SkipReason {
         KEEP("keep label"),
         TOO_YOUNG("too young"),
+        /** Exited without anyone deciding it (stopped from outside, killed): kept for the longer unplanned age. */
+        UNPLANNED("unplanned stop"),
         NOT_REMOVABLE("running again"),
         GONE("already gone"),
         /**

@@ -13,6 +13,7 @@ import io.idlewatch.sweeper.docker.DockerException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -49,6 +50,10 @@ public final class Sweeper {
     public static final int DEFAULT_PARALLELISM = 8;
 
     private static final Set<String> REMOVABLE = Set.copyOf(REMOVABLE_STATES);
+    /** The one removable state whose stop may have been unplanned (created never ran; dead keeps its rules). */
+    private static final String EXITED = "exited";
+    /** Enough of a keep label's value to recognise it in the report. */
+    static final int MAX_SHOWN_LABEL_CHARS = 64;
     /** What the engine shows while a DELETE of the container is under way (someone else's, when we see it). */
     static final String REMOVAL_IN_PROGRESS = "removing";
     /** Every claim name starts so: what {@code docker ps -a} shows for a container a sweep is removing. */
@@ -148,8 +153,9 @@ public final class Sweeper {
         if (!selector.matches(listed.labels())) {
             return ContainerOutcome.skipped(candidate, SkipReason.NOT_SELECTED, "labels do not match " + selector);
         }
-        if ("true".equals(listed.labels().get(Labels.KEEP))) {
-            return ContainerOutcome.skipped(candidate, SkipReason.KEEP, "keep label (" + Labels.KEEP + "=true)");
+        String keep = listed.labels().get(Labels.KEEP);
+        if (Labels.keeps(keep)) {
+            return ContainerOutcome.skipped(candidate, SkipReason.KEEP, "keep label (" + Labels.KEEP + "=" + quoted(keep) + ")");
         }
         if (stopRequested.getAsBoolean()) {
             return ContainerOutcome.skipped(candidate, SkipReason.STOPPING, "not looked at: stopping");
@@ -178,18 +184,41 @@ public final class Sweeper {
             return ContainerOutcome.skipped(candidate, SkipReason.NOT_REMOVABLE, "now " + fresh.state());
         }
         SweepPolicy.Effective settings = policy.forContainer(fresh.labels());
-        Age age = age(fresh, settings.olderThan());
+        // Why an exited one stopped decides how long it stays; created and dead ones keep their own rules.
+        Optional<StopCause> cause = Optional.empty();
+        if (EXITED.equals(fresh.state())) {
+            WorkspaceStatus.StateRead record = WorkspaceStatus.readState(docker, fresh.id());
+            if (record.read() == WorkspaceStatus.FileRead.UNREADABLE) {
+                // The engine may have refused the read because someone else's removal has the container now:
+                // that removal reports it, not this sweep as a kept one.
+                ContainerDetails now = docker.inspect(fresh.id());
+                if (REMOVAL_IN_PROGRESS.equals(now.state()) || claiming && isClaim(now)) {
+                    return ContainerOutcome.skipped(candidate, SkipReason.REMOVING, "being removed by someone else");
+                }
+            }
+            cause = Optional.of(StopCause.of(fresh.exitCode(), fresh.started(), record));
+        }
+        Optional<StopCause> unplanned = cause.filter(c -> !c.planned());
+        Age age = age(fresh, cause.map(settings::olderThan).orElse(settings.olderThan()));
         if (!age.required().isZero() && age.value().compareTo(age.required()) < 0) {
+            Instant eligible = age.since().plus(age.required());
+            if (unplanned.isPresent()) {
+                return ContainerOutcome.skipped(candidate, SkipReason.UNPLANNED,
+                        "kept, unplanned stop: " + unplanned.get().why() + "; " + age.describe() + ", kept until "
+                                + eligible.truncatedTo(ChronoUnit.SECONDS) + " (" + Durations.formatShort(age.required()) + ")",
+                        Optional.of(eligible));
+            }
             return ContainerOutcome.skipped(candidate, SkipReason.TOO_YOUNG,
                     "too young: " + age.describe() + ", needs " + Durations.formatShort(age.required()),
-                    Optional.of(age.since().plus(age.required())));
+                    Optional.of(eligible));
         }
         if (stopRequested.getAsBoolean()) {
             return ContainerOutcome.skipped(candidate, SkipReason.STOPPING, "not removed: stopping");
         }
         hooks.beforeRemove(fresh);
 
-        String detail = age.describe() + ", " + Sizes.human(fresh.sizeRw());
+        String detail = age.describe() + unplanned.map(c -> ", unplanned stop: " + c.why()).orElse("") + ", "
+                + Sizes.human(fresh.sizeRw());
         if (!dryRun) {
             if (claiming) {
                 Optional<ContainerOutcome> refused = claim(candidate, fresh);
@@ -344,6 +373,12 @@ public final class Sweeper {
     static boolean removalInProgress(DockerException.Conflict refused) {
         String message = refused.getMessage();
         return message != null && message.contains("already in progress");
+    }
+
+    /** A label value as the report shows it: quoted, bounded (it came from whoever created the container). */
+    static String quoted(String value) {
+        String v = value.length() > MAX_SHOWN_LABEL_CHARS ? value.substring(0, MAX_SHOWN_LABEL_CHARS) + "..." : value;
+        return !v.matches("[A-Za-z0-9._-]+") ? "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : v;
     }
 
     private static String oneLine(RuntimeException e) {

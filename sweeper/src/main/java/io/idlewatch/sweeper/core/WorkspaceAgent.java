@@ -2,7 +2,6 @@ package io.idlewatch.sweeper.core;
 
 import io.idlewatch.contract.Labels;
 import io.idlewatch.contract.StateRecord;
-import io.idlewatch.sweeper.docker.ContainerDetails;
 import io.idlewatch.sweeper.docker.ContainerSummary;
 import io.idlewatch.sweeper.docker.DockerApi;
 import io.idlewatch.sweeper.docker.DockerException;
@@ -12,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -40,6 +38,8 @@ public final class WorkspaceAgent {
     public static final Duration EXEC_LIMIT = Duration.ofSeconds(30);
     /** Longer is no workspace name or container id; it would only be quoted back at the user. */
     static final int MAX_REFERENCE_CHARS = 256;
+    /** What an id prefix looks like: lower-case hex, as the engine prints ids. */
+    static final String ID_PREFIX = "[0-9a-f]{1,64}";
     /** Exit codes of the in-container client (agent ControlCommands): agent unreachable; usage or refused. */
     static final int CLIENT_UNREACHABLE = 1;
     static final int CLIENT_REFUSED = 2;
@@ -67,7 +67,10 @@ public final class WorkspaceAgent {
         }
     }
 
-    /** The name matches nothing, or more than one running workspace: a usage error (exit 2). */
+    /**
+     * The name matches no managed container, or more than one (several running containers of one
+     * workspace, an id prefix shared by several): exit 4, with what was looked for.
+     */
     public static final class UnknownWorkspace extends RuntimeException {
         UnknownWorkspace(String message) {
             super(message);
@@ -89,8 +92,14 @@ public final class WorkspaceAgent {
     }
 
     /**
-     * A workspace name (label {@value Labels#WORKSPACE}) first, else a container id or name. A
-     * workspace name with several containers picks the running one; several running is ambiguous.
+     * The managed container (label {@value Labels#MANAGED}{@code =true}) that {@code reference}
+     * names, looked for only among managed containers, in this order: a workspace name (label
+     * {@value Labels#WORKSPACE}), a container's exact name, its full id, an id prefix that only one
+     * of them has. A workspace name with several containers picks the running one; several running
+     * is ambiguous. Never the engine's own lookup by name or id prefix: that matches any container,
+     * and a host verb must not exec into something that is not a workspace.
+     *
+     * @throws UnknownWorkspace nothing managed, or more than one, answers to it
      */
     public Target resolve(String reference) {
         if (reference == null || reference.isBlank() || reference.length() > MAX_REFERENCE_CHARS
@@ -98,29 +107,46 @@ public final class WorkspaceAgent {
             throw new UnknownWorkspace("not a workspace name or container id: \"" + reference
                     + "\" (e.g. ws-alpha, or an id from 'idlewatch ps')");
         }
-        List<ContainerSummary> named = new ArrayList<>(docker.list(List.of(Labels.WORKSPACE + "=" + reference), List.of()));
-        // The engine's filter, checked again: the label must be exactly this name.
-        named.removeIf(c -> !reference.equals(c.labels().get(Labels.WORKSPACE)));
+        LabelSelector managed = LabelSelector.managedAnd(List.of());
+        // The engine's filter, checked again on our side.
+        List<ContainerSummary> workspaces = docker.list(managed.filters(), List.of()).stream()
+                .filter(c -> managed.matches(c.labels())).toList();
+        List<ContainerSummary> named = workspaces.stream()
+                .filter(c -> reference.equals(c.labels().get(Labels.WORKSPACE))).toList();
         if (!named.isEmpty()) {
             List<ContainerSummary> running = named.stream().filter(c -> "running".equals(c.state())).toList();
             if (running.size() > 1) {
                 throw new UnknownWorkspace("workspace " + reference + " has " + running.size() + " running containers ("
-                        + String.join(", ", running.stream().map(c -> c.id().substring(0, Math.min(12, c.id().length()))).toList())
+                        + String.join(", ", running.stream().map(ContainerSummary::shortId).toList())
                         + "); name one by container id");
             }
             ContainerSummary pick = running.isEmpty()
                     ? named.stream().max(Comparator.comparing(ContainerSummary::created)).orElseThrow()
                     : running.get(0);
-            return new Target(pick.id(), pick.name(), reference, pick.state());
+            return target(pick);
         }
-        ContainerDetails container;
-        try {
-            container = docker.inspect(reference);
-        } catch (DockerException.NotFound e) {
-            throw new UnknownWorkspace("no workspace or container named " + reference);
+        Optional<ContainerSummary> exact = workspaces.stream()
+                .filter(c -> reference.equals(c.name()) || reference.equals(c.id())).findFirst();
+        if (exact.isPresent()) {
+            return target(exact.get());
         }
-        Map<String, String> labels = container.labels() == null ? Map.of() : container.labels();
-        return new Target(container.id(), container.name(), labels.get(Labels.WORKSPACE), container.state());
+        if (reference.matches(ID_PREFIX)) {
+            List<ContainerSummary> prefixed = workspaces.stream().filter(c -> c.id().startsWith(reference)).toList();
+            if (prefixed.size() == 1) {
+                return target(prefixed.get(0));
+            }
+            if (prefixed.size() > 1) {
+                throw new UnknownWorkspace("container id prefix " + reference + " matches " + prefixed.size()
+                        + " workspaces (" + String.join(", ", prefixed.stream().map(ContainerSummary::shortId).toList())
+                        + "); give more of the id");
+            }
+        }
+        throw new UnknownWorkspace("no workspace named " + reference + ": no container labelled "
+                + Labels.MANAGED + "=true has that workspace name, container name, id or id prefix");
+    }
+
+    private static Target target(ContainerSummary c) {
+        return new Target(c.id(), c.name(), c.labels().get(Labels.WORKSPACE), c.state());
     }
 
     /**

@@ -4,6 +4,7 @@ import io.idlewatch.contract.Labels;
 import io.idlewatch.contract.StateLink;
 import io.idlewatch.contract.StateRecord;
 
+import io.idlewatch.sweeper.docker.ContainerDetails;
 import io.idlewatch.sweeper.docker.ContainerSummary;
 import io.idlewatch.sweeper.docker.DockerApi;
 import io.idlewatch.sweeper.docker.DockerException;
@@ -23,7 +24,36 @@ import java.util.Optional;
  * workspace. Whatever goes wrong reading one workspace is that row's problem only.
  */
 public record WorkspaceStatus(ContainerSummary container, FileRead read, Optional<AgentState> agent,
-                              Optional<Integer> exitCode, Optional<String> problem) {
+                              Optional<Integer> exitCode, Optional<String> problem, Optional<ContainerDetails> details) {
+
+    /** Without a fresh inspect (a workspace that is up). */
+    public WorkspaceStatus(ContainerSummary container, FileRead read, Optional<AgentState> agent,
+                           Optional<Integer> exitCode, Optional<String> problem) {
+        this(container, read, agent, exitCode, problem, Optional.empty());
+    }
+
+    /**
+     * For an exited workspace, whether its stop was decided, as the sweep judges it (the same
+     * record, the same rules); empty for any other state or when the fresh inspect failed.
+     */
+    public Optional<StopCause> stopCause() {
+        return details.filter(d -> "exited".equals(d.state()))
+                .map(d -> StopCause.of(d.exitCode(), d.started(), new StateRead(read, agent, problem)));
+    }
+
+    /**
+     * Until when {@code sweep} under {@code policy} keeps an exited workspace whose stop nobody
+     * decided; empty for a decided stop and for any other state.
+     */
+    public Optional<Instant> keptUntil(SweepPolicy policy) {
+        Optional<StopCause> unplanned = stopCause().filter(c -> !c.planned());
+        if (unplanned.isEmpty()) {
+            return Optional.empty();
+        }
+        ContainerDetails d = details.orElseThrow();
+        Instant since = d.finished().orElse(d.created());
+        return Optional.of(since.plus(policy.forContainer(d.labels()).olderThan(unplanned.get())));
+    }
 
     /** What {@code ps} lists by default: workspaces that are up. */
     public static final List<String> UP_STATES = List.of("running", "paused", "restarting");
@@ -123,13 +153,14 @@ public record WorkspaceStatus(ContainerSummary container, FileRead read, Optiona
             return read;
         }
         // The engine's exit code says what the agent could not: e.g. 137, killed from the host.
-        Optional<Integer> exitCode;
+        Optional<ContainerDetails> details;
         try {
-            exitCode = Optional.of(docker.inspect(container.id()).exitCode());
+            details = Optional.of(docker.inspect(container.id()));
         } catch (RuntimeException gone) {
-            exitCode = Optional.empty();
+            details = Optional.empty();
         }
-        return new WorkspaceStatus(container, read.read, read.agent, exitCode, read.problem);
+        return new WorkspaceStatus(container, read.read, read.agent, details.map(ContainerDetails::exitCode), read.problem,
+                details);
     }
 
     /**
@@ -157,31 +188,44 @@ public record WorkspaceStatus(ContainerSummary container, FileRead read, Optiona
     }
 
     private static WorkspaceStatus readAgentState(DockerApi docker, ContainerSummary container) {
-        Optional<AgentState> linked = readLink(docker, container.id(), StateRecord.DIR)
-                .or(() -> readLink(docker, container.id(), StateRecord.FALLBACK_DIR));
+        StateRead read = readState(docker, container.id());
+        return new WorkspaceStatus(container, read.read(), read.agent(), Optional.empty(), read.problem());
+    }
+
+    /** What reading one container's state file gave: how it went, the record if any, and the problem if not. */
+    public record StateRead(FileRead read, Optional<AgentState> agent, Optional<String> problem) {
+    }
+
+    /**
+     * The agent's record in one container, running or not: the link first, else the file, each at
+     * its usual place then its fallback. Bounded and strict; never throws.
+     */
+    public static StateRead readState(DockerApi docker, String id) {
+        Optional<AgentState> linked = readLink(docker, id, StateRecord.DIR)
+                .or(() -> readLink(docker, id, StateRecord.FALLBACK_DIR));
         if (linked.isPresent()) {
-            return new WorkspaceStatus(container, FileRead.PRESENT, linked, Optional.empty(), Optional.empty());
+            return new StateRead(FileRead.PRESENT, linked, Optional.empty());
         }
         Optional<byte[]> content;
         try {
-            content = docker.readFile(container.id(), AgentState.PATH, AgentState.MAX_FILE_BYTES)
-                    .or(() -> docker.readFile(container.id(), AgentState.FALLBACK_PATH, AgentState.MAX_FILE_BYTES));
+            content = docker.readFile(id, AgentState.PATH, AgentState.MAX_FILE_BYTES)
+                    .or(() -> docker.readFile(id, AgentState.FALLBACK_PATH, AgentState.MAX_FILE_BYTES));
         } catch (DockerException.TooLarge tooLarge) {
-            return new WorkspaceStatus(container, FileRead.TOO_LARGE, Optional.empty(), Optional.empty(),
+            return new StateRead(FileRead.TOO_LARGE, Optional.empty(),
                     Optional.of("state file too large (" + (tooLarge.size() >= 0 ? Sizes.human(tooLarge.size()) + ", " : "")
                             + "limit " + Sizes.human(AgentState.MAX_FILE_BYTES) + ")"));
         } catch (RuntimeException unreadable) {
             // A workspace whose state cannot be read shows as such; it never fails the listing.
-            return new WorkspaceStatus(container, FileRead.UNREADABLE, Optional.empty(), Optional.empty(),
+            return new StateRead(FileRead.UNREADABLE, Optional.empty(),
                     Optional.of("state file unreadable: " + unreadable.getMessage()));
         }
         if (content.isEmpty()) {
-            return new WorkspaceStatus(container, FileRead.ABSENT, Optional.empty(), Optional.empty(), Optional.empty());
+            return new StateRead(FileRead.ABSENT, Optional.empty(), Optional.empty());
         }
         Optional<AgentState> state = AgentState.parse(content.get());
         return state.isPresent()
-                ? new WorkspaceStatus(container, FileRead.PRESENT, state, Optional.empty(), Optional.empty())
-                : new WorkspaceStatus(container, FileRead.UNREADABLE, Optional.empty(), Optional.empty(),
+                ? new StateRead(FileRead.PRESENT, state, Optional.empty())
+                : new StateRead(FileRead.UNREADABLE, Optional.empty(),
                         Optional.of("state file unreadable: not one well-formed JSON object within bounds"));
     }
 }

@@ -1,9 +1,11 @@
 package io.idlewatch.sweeper.metrics;
 
 import io.idlewatch.sweeper.cli.TerminalText;
+import io.idlewatch.sweeper.config.HostConfig;
 import io.idlewatch.sweeper.core.AgentState;
 import io.idlewatch.sweeper.core.ContainerOutcome;
 import io.idlewatch.sweeper.core.LabelSelector;
+import io.idlewatch.sweeper.core.SweepPolicy;
 import io.idlewatch.sweeper.core.SweepReport;
 import io.idlewatch.sweeper.core.Sweeper;
 import io.idlewatch.sweeper.core.WorkspaceStatus;
@@ -41,6 +43,7 @@ public final class WatchMetrics {
     static final Duration MIN_LISTING_INTERVAL = Duration.ofSeconds(5);
     /** A label value is bounded like a table cell: it came from whoever created the container. */
     static final int MAX_LABEL_CHARS = 128;
+    static final String KEPT_UNTIL = "idlewatch_workspace_kept_until_timestamp_seconds";
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter sweeps;
@@ -52,6 +55,11 @@ public final class WatchMetrics {
     private final Gauge eventStream;
 
     public WatchMetrics(DockerApi docker, LabelSelector selector, Clock clock) {
+        this(docker, selector, clock, SweepPolicy.of(HostConfig.NONE, Optional.empty(), Optional.empty()));
+    }
+
+    /** {@code policy}: the watcher's own, so that a kept workspace's gauge says when its sweeps will remove it. */
+    public WatchMetrics(DockerApi docker, LabelSelector selector, Clock clock, SweepPolicy policy) {
         sweeps = Counter.builder().name("idlewatch_watch_sweeps_total")
                 .help("Sweeps run by watch (on die events, every interval, on reconnect)").register(registry);
         sweepFailures = Counter.builder().name("idlewatch_watch_sweep_failures_total")
@@ -69,7 +77,7 @@ public final class WatchMetrics {
         for (ContainerOutcome.SkipReason reason : ContainerOutcome.SkipReason.values()) {
             skipped.labelValues(reasonLabel(reason)); // every reason present from the start, at 0
         }
-        registry.register(new Workspaces(docker, selector, clock));
+        registry.register(new Workspaces(docker, selector, clock, policy));
     }
 
     /** The reason as {@code sweep --json} names it: {@code too-young}, {@code removing}, … */
@@ -107,13 +115,15 @@ public final class WatchMetrics {
         private final DockerApi docker;
         private final LabelSelector selector;
         private final Clock clock;
+        private final SweepPolicy policy;
         private Instant listedAt = Instant.MIN;
         private MetricSnapshots last = MetricSnapshots.of();
 
-        Workspaces(DockerApi docker, LabelSelector selector, Clock clock) {
+        Workspaces(DockerApi docker, LabelSelector selector, Clock clock, SweepPolicy policy) {
             this.docker = docker;
             this.selector = selector;
             this.clock = clock;
+            this.policy = policy;
         }
 
         @Override
@@ -133,11 +143,15 @@ public final class WatchMetrics {
                     .help("The workspace's idle threshold; absent when off");
             GaugeSnapshot.Builder activity = GaugeSnapshot.builder().name("idlewatch_workspace_last_activity_timestamp_seconds")
                     .help("When the workspace was last active, Unix time; label signal is what fired");
+            GaugeSnapshot.Builder kept = GaugeSnapshot.builder().name(KEPT_UNTIL)
+                    .help("An exited workspace whose stop nobody decided (stopped from outside, killed): until when "
+                            + "sweeps keep it, Unix time");
             for (WorkspaceStatus w : all) {
                 String workspace = clean(w.displayName());
                 String container = w.container().shortId();
                 Labels labels = Labels.of("workspace", workspace, "container", container);
                 state.dataPoint(point(1, labels.add("state", clean(w.container().state()))));
+                w.keptUntil(policy).ifPresent(until -> kept.dataPoint(point(until.toEpochMilli() / 1000.0, labels)));
                 WorkspaceStatus.Record record = w.record(now);
                 Optional<AgentState> agent = w.agent();
                 if (agent.isEmpty()) {
@@ -152,7 +166,7 @@ public final class WatchMetrics {
                 a.lastActivity().ifPresent(at -> activity.dataPoint(point(at.toEpochMilli() / 1000.0,
                         labels.add("signal", clean(a.lastActivitySignal().orElse(""))))));
             }
-            last = MetricSnapshots.of(state.build(), idle.build(), threshold.build(), activity.build());
+            last = MetricSnapshots.of(state.build(), idle.build(), threshold.build(), activity.build(), kept.build());
             listedAt = now;
             return last;
         }
@@ -160,7 +174,8 @@ public final class WatchMetrics {
         @Override
         public List<String> getPrometheusNames() {
             return List.of("idlewatch_workspace_state", "idlewatch_workspace_idle_seconds",
-                    "idlewatch_workspace_idle_timeout_seconds", "idlewatch_workspace_last_activity_timestamp_seconds");
+                    "idlewatch_workspace_idle_timeout_seconds", "idlewatch_workspace_last_activity_timestamp_seconds",
+                    KEPT_UNTIL);
         }
 
         private static GaugeSnapshot.GaugeDataPointSnapshot point(double value, Labels labels) {

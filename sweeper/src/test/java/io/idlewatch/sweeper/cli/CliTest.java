@@ -186,6 +186,50 @@ class CliTest {
                 + "use a duration like 30m, 1h30m or 90s (see 'idlewatch sweep --help')\n", run("sweep", "--older-than", "10x").err());
     }
 
+    static String finalRecord(String reason, Instant at) {
+        return "{\"version\":1,\"state\":\"stopped\",\"updated\":\"" + at + "\",\"idle_ms\":0,"
+                + "\"stop\":{\"reason\":\"" + reason + "\",\"at\":\"" + at + "\",\"exit_code\":0,\"detail\":\"the container got SIGTERM\"}}";
+    }
+
+    @Test
+    void aStopNobodyDecidedIsKept_sweepAndPsSayUntilWhen_andTheFlagOrConfigKeyShortensIt() throws IOException {
+        var stopped = docker.add("ws-stopped", "exited", HOUR_AGO, "io.idlewatch.workspace=stopped").finished(HOUR_AGO, 143);
+        docker.stateFiles.put(stopped.id, utf8(finalRecord("signal", HOUR_AGO)));
+        var idle = docker.add("ws-idle", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.stateFiles.put(idle.id, utf8(finalRecord("idle", HOUR_AGO)));
+
+        Run sweep = run("sweep");
+
+        assertEquals(0, sweep.exitCode(), sweep.toString());
+        assertEquals(List.of("ws-idle"), docker.removed);
+        // One line per container as each is done (in any order), then the summary.
+        assertEquals(java.util.Set.of(
+                "removed  000000000002  ws-idle  exited (0) 1h ago, 0B",
+                "skipped  000000000001  ws-stopped  kept, unplanned stop: signal (stopped from outside: docker stop, engine"
+                        + " shutdown or host reboot); exited (143) 1h ago, kept until 2026-11-23T06:00:00Z (1d)"),
+                java.util.Set.copyOf(sweep.outLines().subList(0, 2)));
+        assertEquals("removed 1, skipped 1 (1 unplanned stop), failed 0, reclaimed 0B", sweep.outLines().get(2));
+
+        Run ps = run("ps", "--all");
+        assertTrue(ps.outLines().get(1).matches("stopped +000000000001 +exited .* signal: the container got SIGTERM"
+                + " +2026-11-23T06:00:00Z"), ps.out());
+        JsonNode row = new ObjectMapper().readTree(run("ps", "--all", "--json").out()).get(0);
+        assertFalse(row.path("planned_stop").asBoolean(true));
+        assertEquals("2026-11-23T06:00:00Z", row.path("kept_until").asText());
+
+        // The config key (per workspace, like older_than), then the flag over it.
+        Path config = home.resolve("config.toml");
+        Files.writeString(config, "[workspaces.stopped]\nunplanned_older_than = \"2h\"\n");
+        Run ps2h = run("ps", "--all", "--config", config.toString());
+        assertTrue(ps2h.outLines().get(1).endsWith("2026-11-22T08:00:00Z"), ps2h.out());
+        run("sweep", "--config", config.toString());
+        assertEquals(List.of("ws-idle"), docker.removed, "2h from its exit is not yet");
+        Run flag = run("sweep", "--config", config.toString(), "--unplanned-older-than", "30m");
+        assertEquals(List.of("ws-idle", "ws-stopped"), docker.removed, flag.toString());
+        assertTrue(flag.out().startsWith("removed  000000000001  ws-stopped  exited (143) 1h ago, unplanned stop: signal"),
+                flag.out());
+    }
+
     @Test
     void configFromXdgAppliesAndFlagsOverrideIt() throws IOException {
         Path xdg = home.resolve("xdg/idlewatch/config.toml");
@@ -216,7 +260,7 @@ class CliTest {
         docker.stateFiles.put(stopped.id, ("{\"state\":\"stopped\",\"idle_ms\":1800000,\"timeout_ms\":null,"
                 + "\"stop\":{\"reason\":\"idle\",\"at\":\"2026-11-22T06:00:00Z\",\"exit_code\":0}}").getBytes(StandardCharsets.UTF_8));
         var crashed = docker.add("crashed", "exited", HOUR_AGO).finished(HOUR_AGO, 3);
-        docker.stateFiles.put(crashed.id, "{\"state\":\"stopped\",\"stop\":{\"reason\":\"workload-exit\",\"exit_code\":3}}"
+        docker.stateFiles.put(crashed.id, "{\"state\":\"stopped\",\"stop\":{\"reason\":\"workload-exit\",\"at\":\"2026-11-22T06:00:00Z\",\"exit_code\":3}}"
                 .getBytes(StandardCharsets.UTF_8));
 
         Run running = run("ps");
@@ -224,15 +268,15 @@ class CliTest {
 
         assertEquals(0, running.exitCode(), running.toString());
         assertEquals(List.of(
-                "NAME       CONTAINER      STATE     IDLE                    LAST ACTIVITY    LIFETIME LEFT   STOPPED",
-                "alpha      000000000001   running   idle: 23m / 30m         23m ago (http)   2h              -",
-                "garbage    000000000003   running   state file unreadable   -                -               -",
-                "no-agent   000000000002   running   -                       -                -               -"),
+                "NAME       CONTAINER      STATE     IDLE                    LAST ACTIVITY    LIFETIME LEFT   STOPPED   KEPT UNTIL",
+                "alpha      000000000001   running   idle: 23m / 30m         23m ago (http)   2h              -         -",
+                "garbage    000000000003   running   state file unreadable   -                -               -         -",
+                "no-agent   000000000002   running   -                       -                -               -         -"),
                 running.outLines());
         List<String> lines = all.outLines();
         assertEquals(6, lines.size(), all.out());
-        assertTrue(lines.stream().anyMatch(l -> l.startsWith("beta ") && l.contains("idle: 30m / off") && l.endsWith("idle")), all.out());
-        assertTrue(lines.stream().anyMatch(l -> l.startsWith("crashed ") && l.endsWith("workload exit 3")), all.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("beta ") && l.contains("idle: 30m / off") && l.matches(".* idle +-")), all.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("crashed ") && l.matches(".* workload exit 3 +-")), all.out());
         assertTrue(docker.calls.stream().noneMatch(c -> c.contains("exec")), docker.calls.toString());
     }
 
@@ -274,7 +318,7 @@ class CliTest {
         docker.add("bare", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
         var thawed = docker.add("thawed", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
         docker.stateFiles.put(thawed.id, utf8("{\"state\":\"stopped\",\"idle_ms\":1800000,\"timeout_ms\":1800000,"
-                + "\"stop\":{\"reason\":\"idle\",\"exit_code\":0,\"frozen_ms\":312345}}"));
+                + "\"stop\":{\"reason\":\"idle\",\"at\":\"2026-11-22T06:00:00Z\",\"exit_code\":0,\"frozen_ms\":312345}}"));
         docker.add("never", "created", HOUR_AGO);
         var huge = docker.add("huge", "running", HOUR_AGO);
         docker.stateFiles.put(huge.id, new byte[AgentState.MAX_FILE_BYTES + 1]);
@@ -305,16 +349,17 @@ class CliTest {
     }
 
     static final List<String> EXPECTED_PS = List.of(
-            "NAME | CONTAINER | STATE | IDLE | LAST ACTIVITY | LIFETIME LEFT | STOPPED",
-            "bare | 000000000005 | exited | - | - | - | no final record (exit 0)",
-            "gone | 000000000009 | exited | - | - | - | no final record (exit code unknown)",
-            "huge | 000000000008 | running | state file too large | - | - | -",
-            "hung | 000000000001 | running | stale (updated 3m ago) | - | - | -",
-            "killed | 000000000004 | exited | - | 1h25m ago (tty) | - | no final record (agent killed, exit 137)",
-            "never | 000000000007 | created | - | - | - | never started",
-            "paused | 000000000003 | paused | paused (updated 5m ago) | - | - | -",
-            "slow-poll | 000000000002 | running | idle: 1m / 30m | - | - | -",
-            "thawed | 000000000006 | exited | idle: 30m / 30m | - | - | idle (after frozen 5m12s)");
+            "NAME | CONTAINER | STATE | IDLE | LAST ACTIVITY | LIFETIME LEFT | STOPPED | KEPT UNTIL",
+            "bare | 000000000005 | exited | - | - | - | no final record (exit 0) | -",
+            "gone | 000000000009 | exited | - | - | - | no final record (exit code unknown) | -",
+            "huge | 000000000008 | running | state file too large | - | - | - | -",
+            "hung | 000000000001 | running | stale (updated 3m ago) | - | - | - | -",
+            // Killed with no final record: sweep keeps it for the unplanned age (24h) from its exit.
+            "killed | 000000000004 | exited | - | 1h25m ago (tty) | - | no final record (agent killed, exit 137) | 2026-11-23T06:00:00Z",
+            "never | 000000000007 | created | - | - | - | never started | -",
+            "paused | 000000000003 | paused | paused (updated 5m ago) | - | - | - | -",
+            "slow-poll | 000000000002 | running | idle: 1m / 30m | - | - | - | -",
+            "thawed | 000000000006 | exited | idle: 30m / 30m | - | - | idle (after frozen 5m12s) | -");
 
     /** Columns separated by two or more spaces: the assertion is about content, not alignment. */
     static List<String> normalise(List<String> lines) {
@@ -341,7 +386,7 @@ class CliTest {
         assertEquals(0, table.exitCode(), table.toString());
         assertNoTerminalControls(table.out());
         assertTrue(table.outLines().get(1).startsWith("ws "), table.out());
-        assertTrue(table.outLines().get(1).endsWith("signal: ok ?"), table.out());
+        assertTrue(table.outLines().get(1).endsWith("signal: ok ?   2026-11-23T06:00:00Z"), table.out());
         assertTrue(table.out().contains("(http?gnp.exe)"), table.out());
         assertNoTerminalControls(jsonRun.out());
         JsonNode rows = new ObjectMapper().readTree(jsonRun.out());

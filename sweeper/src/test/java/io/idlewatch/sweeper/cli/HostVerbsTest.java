@@ -149,11 +149,49 @@ class HostVerbsTest {
     }
 
     @Test
-    void anUnknownNameIsAUsageError() {
+    void anUnknownNameIsExit4SayingWhatWasLookedFor() {
         Run run = run("stop", "nobody");
 
-        assertEquals(2, run.exitCode(), run.toString());
-        assertEquals("idlewatch: no workspace or container named nobody\n", run.err());
+        assertEquals(4, run.exitCode(), run.toString());
+        assertEquals("idlewatch: no workspace named nobody: no container labelled io.idlewatch.managed=true has that"
+                + " workspace name, container name, id or id prefix\n", run.err());
+    }
+
+    @Test
+    void anUnmanagedContainerIsNeverActedOn_byNameIdOrIdPrefix() {
+        FakeContainer other = docker.add("someones-db", "running", NOW.minusSeconds(60));
+        other.labels.remove("io.idlewatch.managed");
+        docker.execs.put(other.id, cmd -> answer(0, "idlewatch: stopping now (manual)\n", ""));
+
+        for (String reference : List.of("someones-db", other.id, other.id.substring(0, 6), other.id.substring(0, 12))) {
+            for (List<String> verb : List.of(List.of("stop", reference), List.of("touch", reference),
+                    List.of("timeout", reference, "1h"))) {
+                Run run = run(verb.toArray(String[]::new));
+
+                assertEquals(4, run.exitCode(), verb + ": " + run);
+                assertTrue(run.err().startsWith("idlewatch: no workspace named " + reference + ": "), run.err());
+            }
+        }
+        assertTrue(docker.calls.stream().noneMatch(c -> c.startsWith("exec")), docker.calls.toString());
+    }
+
+    @Test
+    void aManagedContainerIsFoundByExactNameFullIdOrUniqueIdPrefix_andAnAmbiguousPrefixIsExit4() {
+        FakeContainer ws = workspace("alpha", "running");
+        FakeContainer twin = workspace("beta", "running"); // ids 000000000001ff… and 000000000002ff…
+        docker.execs.put(ws.id, cmd -> answer(0, "idlewatch: ok\n", ""));
+
+        for (String reference : List.of("alpha-1", ws.id, "000000000001", "000000000001ff")) {
+            Run run = run("touch", reference);
+            assertEquals(0, run.exitCode(), reference + ": " + run);
+            assertEquals("alpha (000000000001): ok\n", run.out(), reference);
+        }
+        Run ambiguous = run("touch", "00000000000");
+
+        assertEquals(4, ambiguous.exitCode(), ambiguous.toString());
+        assertEquals("idlewatch: container id prefix 00000000000 matches 2 workspaces (000000000001, 000000000002);"
+                + " give more of the id\n", ambiguous.err());
+        assertTrue(docker.calls.stream().noneMatch(c -> c.startsWith("exec " + twin.id)), docker.calls.toString());
     }
 
     @Test
@@ -163,7 +201,7 @@ class HostVerbsTest {
 
         Run run = run("touch", "twin");
 
-        assertEquals(2, run.exitCode(), run.toString());
+        assertEquals(4, run.exitCode(), run.toString());
         assertEquals("idlewatch: workspace twin has 2 running containers (000000000001, 000000000002); name one by"
                 + " container id\n", run.err());
     }
@@ -204,7 +242,7 @@ class HostVerbsTest {
     @Test
     void exitCode4IsDocumentedInHelp() {
         Run run = run("--help");
-        assertTrue(run.out().contains("4  timeout/touch/stop: the workspace is not running"), run.out());
+        assertTrue(run.out().contains("4  timeout/touch/stop: no such workspace among managed containers,"), run.out());
         assertTrue(List.of("timeout", "touch", "stop").stream().allMatch(v -> run.out().contains("  " + v + " ")), run.out());
     }
 }

@@ -58,9 +58,9 @@ class HostConfigLoaderTest {
 
     @Test
     void errorsNameFileLineAndKey() throws IOException {
-        assertEquals("FILE:3: defaults.older_thn: unknown key; allowed here: interval, older_than, volumes",
+        assertEquals("FILE:3: defaults.older_thn: unknown key; allowed here: interval, older_than, unplanned_older_than, volumes",
                 error("[defaults]\nvolumes = true\nolder_thn = \"1m\"\n"));
-        assertEquals("FILE:2: workspaces.a.interval: unknown key; allowed here: older_than, volumes",
+        assertEquals("FILE:2: workspaces.a.interval: unknown key; allowed here: older_than, unplanned_older_than, volumes",
                 error("[workspaces.a]\ninterval = \"1m\"\n"));
         assertEquals("FILE:1: colour: unknown key; expected [defaults] or [workspaces.NAME]",
                 error("colour = \"blue\"\n"));

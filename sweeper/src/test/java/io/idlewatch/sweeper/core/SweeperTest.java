@@ -107,7 +107,8 @@ class SweeperTest {
 
         assertEquals(List.of("claimed"), docker.removed);
         assertEquals(Action.REMOVED, outcome(report, "claimed").action());
-        List<String> acting = docker.calls.stream().filter(call -> !call.startsWith("inspect") && !call.equals("list")).toList();
+        List<String> acting = docker.calls.stream().filter(call -> !call.startsWith("inspect") && !call.equals("list")
+                && !call.startsWith("stat ") && !call.startsWith("read ")).toList();
         assertEquals(List.of("rename " + c.id + " " + claimOf(c), "remove " + c.id), acting);
     }
 
@@ -327,6 +328,121 @@ class SweeperTest {
     }
 
     @Test
+    void theKeepLabelFailsSafe_anyValueButTheFewNosKeeps_andTheReportSaysWhichValueItRead() {
+        Map<String, String> keeps = Map.of("one", "1", "yes", "yes", "upper", "TRUE", "typo", "ture", "spaced", "no thanks");
+        keeps.forEach((name, value) -> docker.add(name, "exited", HOUR_AGO, "io.idlewatch.keep=" + value).finished(HOUR_AGO, 0));
+        for (String value : List.of("false", "0", "NO", "Off", "")) {
+            docker.add("off-" + value, "exited", HOUR_AGO, "io.idlewatch.keep=" + value).finished(HOUR_AGO, 0);
+        }
+
+        SweepReport report = sweep();
+
+        assertEquals(List.of("off-", "off-0", "off-NO", "off-Off", "off-false"), docker.removed.stream().sorted().toList());
+        keeps.forEach((name, value) -> assertEquals(SkipReason.KEEP, outcome(report, name).skipReason(), name));
+        assertEquals("keep label (io.idlewatch.keep=ture)", outcome(report, "typo").detail());
+        assertEquals("keep label (io.idlewatch.keep=\"no thanks\")", outcome(report, "spaced").detail());
+    }
+
+    /** A record as the agent writes it when it stops (or, {@code stop} null, while it runs). */
+    static byte[] record(String state, String reason, Instant at) {
+        String stop = reason == null ? "null"
+                : "{\"reason\":\"" + reason + "\",\"at\":\"" + at + "\",\"exit_code\":0,\"detail\":\"x\",\"frozen_ms\":null}";
+        return ("{\"version\":1,\"workspace\":null,\"state\":\"" + state + "\",\"updated\":\"" + at + "\",\"started\":\""
+                + at.minusSeconds(3600) + "\",\"poll_interval_ms\":5000,\"idle_ms\":0,\"timeout_ms\":null,\"max_lifetime_ms\":null,"
+                + "\"lifetime_left_ms\":null,\"last_activity\":null,\"last_activity_signal\":null,\"signals\":{},\"stop\":" + stop + "}\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    FakeContainer stopped(String name, Instant finished, int exitCode, byte[] stateFile) {
+        FakeContainer c = docker.add(name, "exited", finished.minus(Duration.ofDays(3))).finished(finished, exitCode);
+        if (stateFile != null) {
+            docker.stateFiles.put(c.id, stateFile);
+        }
+        return c;
+    }
+
+    @Test
+    void decidedStopsGoAtOnce_stopsNobodyDecidedStayForTheUnplannedAge() {
+        for (String reason : List.of("idle", "lifetime", "manual", "workload-exit")) {
+            stopped("planned-" + reason, HOUR_AGO, 0, record("stopped", reason, HOUR_AGO));
+        }
+        stopped("docker-stopped", HOUR_AGO, 143, record("stopped", "signal", HOUR_AGO));
+        stopped("agent-killed", HOUR_AGO, 137, record("running", null, HOUR_AGO.minusSeconds(2)));
+        stopped("killed-mid-stop", HOUR_AGO, 137, record("stopping", "signal", HOUR_AGO));
+        stopped("agentless-killed", HOUR_AGO, 137, null);
+        stopped("agentless-exited", HOUR_AGO, 3, null);
+        stopped("unreadable", HOUR_AGO, 0, "{not json".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        // A final record of an earlier run, left in the writable layer; this run was SIGKILLed before writing its own.
+        FakeContainer restarted = stopped("earlier-runs-record", HOUR_AGO, 137, record("stopped", "idle", HOUR_AGO.minusSeconds(600)));
+
+        SweepReport report = sweep();
+
+        assertEquals(List.of("agentless-exited", "planned-idle", "planned-lifetime", "planned-manual", "planned-workload-exit"),
+                docker.removed.stream().sorted().toList());
+        for (String kept : List.of("docker-stopped", "agent-killed", "killed-mid-stop", "agentless-killed", "unreadable",
+                "earlier-runs-record")) {
+            ContainerOutcome o = outcome(report, kept);
+            assertEquals(SkipReason.UNPLANNED, o.skipReason(), kept);
+            assertEquals(Optional.of(HOUR_AGO.plus(Duration.ofHours(24))), o.eligibleAt(), kept);
+            assertTrue(o.detail().contains("kept until 2026-11-23T06:00:00Z (1d)"), o.detail());
+        }
+        assertEquals("kept, unplanned stop: signal (stopped from outside: docker stop, engine shutdown or host reboot);"
+                + " exited (143) 1h ago, kept until 2026-11-23T06:00:00Z (1d)", outcome(report, "docker-stopped").detail());
+        assertTrue(outcome(report, "agentless-killed").detail().contains("no agent, killed by signal 9 (exit 137)"),
+                outcome(report, "agentless-killed").detail());
+        assertTrue(outcome(report, "earlier-runs-record").detail().contains("no final record for this run"),
+                outcome(report, "earlier-runs-record").detail());
+        assertTrue(docker.exists(restarted.name));
+        assertEquals("6 unplanned stop", report.summaryLine().replaceAll(".*\\((.*)\\).*", "$1"));
+    }
+
+    @Test
+    void aRecordTheEngineWouldNotReadBecauseAnotherRemovalHasTheContainerIsThatRemovalsToReport() {
+        FakeContainer claimed = stopped("claimed-meanwhile", HOUR_AGO, 0, null);
+        FakeContainer removing = stopped("removing-meanwhile", HOUR_AGO, 0, null);
+        FakeContainer unreadable = stopped("just-unreadable", HOUR_AGO, 0, null);
+        for (FakeContainer c : List.of(claimed, removing, unreadable)) {
+            docker.readFailures.put(c.id, new DockerException("cannot read: container is marked for removal", null));
+        }
+        docker.onRead.put(claimed.id, () -> claimed.name = Sweeper.claimName(claimed.id, claimed.name));
+        docker.onRead.put(removing.id, () -> removing.state = "removing");
+
+        SweepReport report = sweep();
+
+        assertEquals(List.of(), docker.removed);
+        assertEquals(SkipReason.REMOVING, outcome(report, "claimed-meanwhile").skipReason());
+        assertEquals(SkipReason.REMOVING, outcome(report, "removing-meanwhile").skipReason());
+        // Nobody else has it: a record that cannot be read keeps the container, as a stop nobody decided.
+        assertEquals(SkipReason.UNPLANNED, outcome(report, "just-unreadable").skipReason());
+    }
+
+    @Test
+    void anUnplannedStopGoesOnceOlderThanTheUnplannedAge_fromFlagOrConfig_andNeverBeforeOlderThan() {
+        Instant dayAndAHalfAgo = NOW.minus(Duration.ofHours(36));
+        stopped("old-signal", dayAndAHalfAgo, 143, record("stopped", "signal", dayAndAHalfAgo));
+        stopped("fresh-signal", NOW.minusSeconds(90), 143, record("stopped", "signal", NOW.minusSeconds(90)));
+
+        SweepReport byDefault = sweep();
+        assertEquals(List.of("old-signal"), docker.removed);
+        assertTrue(outcome(byDefault, "old-signal").detail().startsWith("exited (143) 1d12h ago, unplanned stop: signal"),
+                outcome(byDefault, "old-signal").detail());
+        assertEquals(SkipReason.UNPLANNED, outcome(byDefault, "fresh-signal").skipReason());
+
+        SweepPolicy longOlderThan = new SweepPolicy(HostConfig.NONE, Optional.of(Duration.ofMinutes(10)), Optional.empty(),
+                SweepPolicy.CREATED_GRACE, Optional.of(Duration.ofMinutes(1)));
+        SweepReport older = sweeper(longOlderThan, Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+        assertEquals(SkipReason.UNPLANNED, outcome(older, "fresh-signal").skipReason(), "older_than 10m still applies");
+        assertTrue(outcome(older, "fresh-signal").detail().endsWith("(10m)"), outcome(older, "fresh-signal").detail());
+
+        HostConfig config = new HostConfig(Optional.empty(), HostConfig.Settings.UNSET,
+                Map.of("fast", new HostConfig.Settings(Optional.empty(), Optional.empty(), Optional.of(Duration.ofMinutes(1)))),
+                Optional.empty());
+        docker.containers.get(docker.byName("fresh-signal").id).labels.put("io.idlewatch.workspace", "fast");
+        sweeper(SweepPolicy.of(config, Optional.empty(), Optional.empty()), Sweeper.Hooks.NONE).sweep(false, o -> { }, () -> false);
+        assertEquals(List.of("old-signal", "fresh-signal"), docker.removed);
+    }
+
+    @Test
     void ageCountsFromFinishNotCreation_andCreatedFromCreation() {
         Instant longAgo = NOW.minus(Duration.ofDays(2));
         docker.add("finished-long-ago", "exited", longAgo).finished(NOW.minus(Duration.ofMinutes(20)), 0);
@@ -499,7 +615,7 @@ class SweeperTest {
         assertEquals(Duration.ofMinutes(10), fileOnly.forContainer(Map.of()).olderThan());
 
         SweepPolicy flag = SweepPolicy.of(config, Optional.of(Duration.ofHours(1)), Optional.of(true));
-        assertEquals(new SweepPolicy.Effective(Duration.ofHours(1), true),
+        assertEquals(new SweepPolicy.Effective(Duration.ofHours(1), true, SweepPolicy.DEFAULT_UNPLANNED_OLDER_THAN),
                 flag.forContainer(Map.of("io.idlewatch.workspace", "fast")));
     }
 }

@@ -1,6 +1,10 @@
 package io.idlewatch.sweeper.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.idlewatch.sweeper.cli.CliContext;
 import io.idlewatch.sweeper.testing.DockerCli;
+import io.idlewatch.sweeper.testing.Run;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +32,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -90,6 +95,7 @@ class EngineRestartIT {
     static String cgroupParent;
     static Process dockerd;
     static Process watch;
+    static boolean workloadImage;
     static final List<EngineEvents> listeners = new ArrayList<>();
 
     @BeforeAll
@@ -118,9 +124,15 @@ class EngineRestartIT {
         assertTrue(Files.exists(root.resolve("exec/containerd/containerd.sock")),
                 "the private dockerd started its own containerd under " + root);
 
-        // The test image from the main engine (only read); building would load it.
+        // The test images from the main engine (only read); building would load them. The workload image
+        // (the real agent) only when this checkout has built it: the test that needs it says so otherwise.
+        workloadImage = DockerCli.exec("image", "inspect", DockerCli.WORKLOAD_IMAGE).exitCode() == 0;
+        List<String> save = new ArrayList<>(List.of("docker", "save", DockerCli.IMAGE));
+        if (workloadImage) {
+            save.add(DockerCli.WORKLOAD_IMAGE);
+        }
         List<Process> pipeline = ProcessBuilder.startPipeline(List.of(
-                new ProcessBuilder("docker", "save", DockerCli.IMAGE).redirectError(ProcessBuilder.Redirect.DISCARD),
+                new ProcessBuilder(save).redirectError(ProcessBuilder.Redirect.DISCARD),
                 new ProcessBuilder("docker", "-H", url, "load").redirectErrorStream(true)));
         Process load = pipeline.get(1);
         String loaded = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -242,6 +254,79 @@ class EngineRestartIT {
         List<String> printed = lines(out);
         assertEquals("stopped", printed.get(printed.size() - 1), printed.toString());
         assertEquals(2, lines(err).size(), "nothing more on stderr at the stop: " + lines(err));
+    }
+
+    /**
+     * Workspaces with the real agent running under {@code watch} when the engine restarts: the
+     * engine's stop sends each SIGTERM, so each agent records a stop from outside, and the sweeps
+     * {@code watch} makes on reconnect and on their die events keep them all (the unplanned age,
+     * 24h by default); {@code ps --all} then says so and until when.
+     */
+    @Test
+    void anEngineRestartUnderWatchRemovesNoWorkspaceThatWasRunning() throws Exception {
+        Assumptions.assumeTrue(workloadImage, DockerCli.WORKLOAD_IMAGE + " is not on the main engine (images/build.sh tests)");
+        String c = "reboot";
+        List<String> workspaces = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            DockerCli.Result run = engine("run", "-d", "--network", "none", "--label", "io.idlewatch.managed=true",
+                    "--label", docker.testLabel(), "--label", "io.idlewatch.case=" + c,
+                    "--label", "io.idlewatch.workspace=reboot-" + i,
+                    "-e", "IDLEWATCH_SIGNALS=none", "-e", "IDLEWATCH_POLL_INTERVAL=1s", DockerCli.WORKLOAD_IMAGE);
+            assertEquals(0, run.exitCode(), run.err());
+            workspaces.add(run.out().strip());
+        }
+        for (String id : workspaces) {
+            awaitTrue("the agent's first state file in " + id,
+                    () -> engine("exec", id, "test", "-s", "/run/idlewatch/state.json").exitCode() == 0);
+        }
+        Path out = root.resolve("reboot-watch.out");
+        Path err = root.resolve("reboot-watch.err");
+        Path config = Files.writeString(root.resolve("reboot-config.toml"), "");
+        ProcessBuilder builder = new ProcessBuilder(LAUNCHER, "watch", "--host", url, "--label", docker.testLabel(),
+                "--label", "io.idlewatch.case=" + c, "--grace", "1s", "--interval", "1h", "--config", config.toString());
+        builder.environment().remove("DOCKER_HOST");
+        Process watcher = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try {
+            awaitTrue("the watcher's first line", () -> lines(out).size() >= 1);
+
+            stopEngine();
+            Thread.sleep(ENGINE_DOWN.toMillis());
+            startEngine();
+            awaitTrue("the watcher back on the restarted engine", () -> lines(err).stream().anyMatch(l -> BACK_LINE.matcher(l).matches()));
+            // Each workspace was skipped by a sweep since (the one on reconnect): none removed, each said why.
+            for (String id : workspaces) {
+                awaitTrue("a sweep's line for " + id, () -> lines(out).stream().anyMatch(l -> l.startsWith("skipped  " + id.substring(0, 12))));
+                assertEquals("exited", engine("inspect", "-f", "{{.State.Status}}", id).out().strip(), lines(out).toString());
+            }
+            List<String> said = lines(out);
+            said.forEach(line -> System.out.println("EngineRestartIT: watcher said: " + line));
+            assertTrue(said.stream().noneMatch(l -> l.startsWith("removed  ")), said.toString());
+            for (String id : workspaces) {
+                // A sweep its die event started while the engine was still going down may fail to look (the engine
+                // left) or fail to read the record (then it keeps it too); the sweep on reconnect reads "signal".
+                assertTrue(said.stream().filter(l -> l.startsWith("skipped  " + id.substring(0, 12)))
+                        .allMatch(l -> l.contains("  kept, unplanned stop: ")), said.toString());
+                assertTrue(said.stream().anyMatch(l -> l.startsWith("skipped  " + id.substring(0, 12)) && l.contains(
+                        "kept, unplanned stop: signal (stopped from outside: docker stop, engine shutdown or host reboot)")), said.toString());
+            }
+
+            Run ps = Run.of(CliContext.system(), "--host", url, "ps", "--all", "--json", "--label", docker.testLabel(),
+                    "--label", "io.idlewatch.case=" + c, "--config", config.toString());
+            assertEquals(0, ps.exitCode(), ps.toString());
+            JsonNode rows = new ObjectMapper().readTree(ps.out());
+            assertEquals(workspaces.size(), rows.size(), ps.out());
+            for (JsonNode row : rows) {
+                System.out.println("EngineRestartIT: ps --all: " + row.path("name").asText() + " " + row.path("state").asText()
+                        + ", stop " + row.path("stop_reason").asText() + ", kept until " + row.path("kept_until").asText());
+                Instant finished = Instant.parse(engine("inspect", "-f", "{{.State.FinishedAt}}", row.path("id").asText()).out().strip());
+                assertEquals("signal", row.path("stop_reason").asText(), row.toString());
+                assertFalse(row.path("planned_stop").asBoolean(true), row.toString());
+                assertEquals(finished.plus(Duration.ofDays(1)).getEpochSecond(),
+                        Instant.parse(row.path("kept_until").asText()).getEpochSecond(), row.toString());
+            }
+        } finally {
+            watcher.destroyForcibly().waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        }
     }
 
     static void assertRemovedWithinGrace(Duration delay) {

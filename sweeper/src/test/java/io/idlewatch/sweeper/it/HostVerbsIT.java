@@ -173,7 +173,8 @@ class HostVerbsIT {
         Run table = idlewatch("ps", "--all", "--label", docker.testLabel());
         String row = table.outLines().stream().filter(l -> l.startsWith(STOP_NAME + " ")).findFirst()
                 .orElseThrow(() -> new AssertionError("no row for " + STOP_NAME + ": " + table));
-        assertTrue(row.matches(STOP_NAME + " +" + shortId(id) + " +exited .* manual"), row);
+        // A decided stop: sweep would take it at once, so nothing in KEPT UNTIL.
+        assertTrue(row.matches(STOP_NAME + " +" + shortId(id) + " +exited .* manual +-"), row);
 
         JsonNode all = JSON.readTree(idlewatch("ps", "--all", "--json", "--label", docker.testLabel()).out());
         JsonNode entry = null;
@@ -202,7 +203,7 @@ class HostVerbsIT {
     }
 
     @Test
-    void anExitedWorkspaceIsExit4AndAnUnknownOneExit2() {
+    void anExitedWorkspaceIsExit4AndSoIsAnUnknownOne() {
         String exited = docker.container(DockerCli.WORKLOAD_IMAGE, "run", "verbs-exited",
                 List.of("--label", "io.idlewatch.workspace=" + NAME + "-exited"), "true");
         DockerCli.awaitState(exited, "exited");
@@ -213,7 +214,34 @@ class HostVerbsIT {
         assertEquals(4, stopped.exitCode(), stopped.toString());
         assertEquals("idlewatch: " + NAME + "-exited (" + shortId(exited) + ") is exited, not running: there is no agent to ask\n",
                 stopped.err());
-        assertEquals(2, unknown.exitCode(), unknown.toString());
-        assertEquals("idlewatch: no workspace or container named " + NAME + "-nobody\n", unknown.err());
+        assertEquals(4, unknown.exitCode(), unknown.toString());
+        assertEquals("idlewatch: no workspace named " + NAME + "-nobody: no container labelled io.idlewatch.managed=true has"
+                + " that workspace name, container name, id or id prefix\n", unknown.err());
+    }
+
+    @Test
+    void aContainerWithoutTheManagedLabelIsNeverActedOn_evenWithAnAgentInIt() {
+        // The real agent, answering, but not a workspace: only this run's label, for the clean-up.
+        String name = NAME + "-unmanaged";
+        String id = ok("run", "-d", "--name", name, "--label", docker.testLabel(), "-e", "IDLEWATCH_POLL_INTERVAL=" + POLL,
+                DockerCli.WORKLOAD_IMAGE).strip();
+        await("the agent's first state file in " + name, () -> DockerCli.exec("exec", id, "test", "-s", STATE_FILE).exitCode() == 0);
+
+        for (String reference : List.of(name, shortId(id), id)) {
+            for (List<String> verb : List.of(List.of("timeout", reference, "5m"), List.of("touch", reference),
+                    List.of("stop", reference))) {
+                Run run = idlewatch(verb.toArray(String[]::new));
+
+                assertEquals(4, run.exitCode(), verb + ": " + run);
+                assertEquals("", run.out());
+                assertEquals("idlewatch: no workspace named " + reference + ": no container labelled io.idlewatch.managed=true"
+                        + " has that workspace name, container name, id or id prefix\n", run.err(), verb.toString());
+            }
+        }
+        assertEquals("running", DockerCli.state(id), "not stopped");
+        JsonNode state = stateFile(id);
+        assertEquals("running", state.path("state").asText(), state.toString());
+        assertTrue(state.path("timeout_ms").isNull(), "timeout untouched: " + state);
+        assertTrue(!"touch".equals(state.path("last_activity_signal").asText()), "not touched: " + state);
     }
 }

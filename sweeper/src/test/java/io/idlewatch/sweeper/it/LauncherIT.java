@@ -91,7 +91,7 @@ class LauncherIT {
         Result result = run(Map.of(), "sweep", "--config", config.toString());
 
         assertEquals(2, result.exitCode());
-        assertEquals("idlewatch: " + config + ":5: workspaces.x.volume: unknown key; allowed here: older_than, volumes\n",
+        assertEquals("idlewatch: " + config + ":5: workspaces.x.volume: unknown key; allowed here: older_than, unplanned_older_than, volumes\n",
                 result.err());
     }
 

@@ -126,6 +126,31 @@ class WatchMetricsTest {
         assertFalse(scraped.keySet().stream().anyMatch(k -> k.contains("\u001b")), "no escape sequences in label values");
     }
 
+    @Test
+    void aWorkspaceKeptForAnUnplannedStopHasItsKeptUntilGauge_underTheWatchersPolicy() throws Exception {
+        var stopped = docker.add("ws-s", "exited", HOUR_AGO, "io.idlewatch.workspace=s").finished(HOUR_AGO, 143);
+        docker.stateFiles.put(stopped.id, ("{\"version\":1,\"state\":\"stopped\",\"stop\":{\"reason\":\"signal\",\"at\":\""
+                + HOUR_AGO + "\",\"exit_code\":143}}").getBytes(StandardCharsets.UTF_8));
+        var idle = docker.add("ws-i", "exited", HOUR_AGO, "io.idlewatch.workspace=i").finished(HOUR_AGO, 0);
+        docker.stateFiles.put(idle.id, ("{\"version\":1,\"state\":\"stopped\",\"stop\":{\"reason\":\"idle\",\"at\":\""
+                + HOUR_AGO + "\",\"exit_code\":0}}").getBytes(StandardCharsets.UTF_8));
+        SweepPolicy twoHours = new SweepPolicy(HostConfig.NONE, Optional.empty(), Optional.empty(), SweepPolicy.CREATED_GRACE,
+                Optional.of(Duration.ofHours(2)));
+        WatchMetrics metrics = new WatchMetrics(docker, LabelSelector.managedAnd(List.of()), clock, twoHours);
+
+        Map<String, Double> scraped;
+        try (HTTPServer server = metrics.serve("127.0.0.1", 0)) {
+            scraped = PrometheusText.parse(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body());
+        }
+
+        assertEquals(HOUR_AGO.plus(Duration.ofHours(2)).getEpochSecond(), scraped.get(
+                "idlewatch_workspace_kept_until_timestamp_seconds{container=\"" + stopped.id.substring(0, 12) + "\",workspace=\"s\"}"),
+                scraped.toString());
+        assertEquals(1, scraped.keySet().stream().filter(k -> k.startsWith("idlewatch_workspace_kept_until")).count(),
+                "an idle stop is not kept: " + scraped.keySet());
+    }
+
     /** A label value as the text format writes it. */
     static String escape(String v) {
         return v.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");

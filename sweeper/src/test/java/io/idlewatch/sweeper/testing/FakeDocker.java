@@ -36,6 +36,8 @@ public final class FakeDocker implements DockerApi {
     public final Map<String, String> stateLinks = new HashMap<>();
     /** Reads that fail (e.g. a timeout) instead of returning the state file. */
     public final Map<String, RuntimeException> readFailures = new HashMap<>();
+    /** Run as a read of the container's files starts: what someone else does meanwhile. */
+    public final Map<String, Runnable> onRead = new HashMap<>();
     /** Inspects that fail, e.g. for a container removed between list and inspect. */
     public final Map<String, RuntimeException> inspectFailures = new HashMap<>();
     public final List<String> removed = new CopyOnWriteArrayList<>();
@@ -225,6 +227,10 @@ public final class FakeDocker implements DockerApi {
     public Optional<byte[]> readFile(String id, String path, int maxBytes) {
         checkReachable();
         calls.add("read " + id + " " + path);
+        Runnable meanwhile = onRead.get(id);
+        if (meanwhile != null) {
+            meanwhile.run();
+        }
         RuntimeException failure = readFailures.get(id);
         if (failure != null) {
             throw failure;
