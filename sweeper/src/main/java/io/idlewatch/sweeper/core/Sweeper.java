@@ -31,12 +31,17 @@ import java.util.function.Consumer;
  *
  * <p>Several sweeps may run at once (cron on two admin hosts, cron beside {@code watch}), and each
  * container must be reported removed by exactly one of them. A successful DELETE does not prove
- * that: Docker 20.10 answers 204 to a second DELETE that looked the container up just before the
- * first one deregistered it. So on Docker a sweep first <em>claims</em> the container by renaming
- * it to its claim name, {@code idlewatch-removing-<first 12 of its id>}, and only the claimant
- * removes it. The claim name is the same for every sweep, which is what makes the claim exclusive:
- * the engine refuses a rename to the name the container already has (and to a name another
- * container has), whereas two renames to two different names would both succeed. A claimant whose
+ * that on either engine: Docker 20.10 answers 204 to a second DELETE that looked the container up
+ * just before the first one deregistered it, and Podman to a DELETE that waited while another
+ * removed it. So a sweep first <em>claims</em> the container by renaming it to its claim name,
+ * {@code idlewatch-removing-<first 12 of its id>}, and only the claimant removes it. The rename
+ * addresses the container by the name the sweep just saw, which makes it a compare-and-set: once
+ * one sweep has renamed it, that name names nothing and every other sweep's rename is refused
+ * (404). Addressed by ID it would prove nothing on Podman, which accepts a rename to the name a
+ * container already has. (A name made only of hex digits could be read as an ID prefix, so such a
+ * container is addressed by ID: on Docker the claim name, the same for every sweep, still makes
+ * that exclusive, since Docker refuses a rename to the current name; on Podman it is not.)
+ * A claimant whose
  * removal is refused (the container was started again) renames it back. A claim that stays on a
  * container the engine is not removing for {@link #CLAIM_STALE_AFTER} was left by a sweep that died
  * between claim and removal; a sweep that watched it that long takes it over by renaming it to the
@@ -252,6 +257,17 @@ public final class Sweeper {
         return claim.equals(currentName) ? claim + TAKEOVER_SUFFIX : claim;
     }
 
+    /**
+     * How a claim addresses the container: by the name the sweep saw (a compare-and-set, see the class
+     * comment), unless that name could be taken for an ID or an ID prefix.
+     */
+    static String claimReference(ContainerDetails c) {
+        String name = c.name();
+        boolean couldBeAnId = name == null || name.isEmpty()
+                || name.chars().allMatch(ch -> ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f');
+        return couldBeAnId ? c.id() : name;
+    }
+
     /** Whether the container carries one of its own claim names (a user's name that merely looks like one does not count). */
     static boolean isClaim(ContainerDetails c) {
         String claim = claimName(c.id(), null);
@@ -264,11 +280,10 @@ public final class Sweeper {
      */
     private Optional<ContainerOutcome> claim(Candidate candidate, ContainerDetails fresh) {
         try {
-            docker.rename(fresh.id(), claimName(fresh.id(), fresh.name()));
+            docker.rename(claimReference(fresh), claimName(fresh.id(), fresh.name()));
             return Optional.empty();
-        } catch (DockerException.NotFound gone) {
-            return Optional.of(ContainerOutcome.skipped(candidate, SkipReason.GONE, "removed by someone else"));
         } catch (DockerException refused) {
+            // Refused or not found: by the name we saw, a 404 means it was renamed (claimed) or removed.
             ContainerDetails now;
             try {
                 now = docker.inspect(fresh.id());

@@ -34,19 +34,19 @@ public interface DockerApi extends Closeable {
     void remove(String id, boolean anonymousVolumes);
 
     /**
-     * Renames a container (any state). {@link DockerException.NotFound} when it is gone; another
+     * Renames a container (any state), given by its ID or by its current name.
+     * {@link DockerException.NotFound} when nothing has that ID or name (any more); another
      * {@link DockerException} when the engine refuses: Docker answers 409 when another container has
-     * the name and 400 when it is already this container's name.
+     * the name and 400 when it is already this container's name (Podman accepts that one).
      */
-    void rename(String id, String newName);
+    void rename(String idOrName, String newName);
 
     /**
      * Whether two DELETEs of one container can both succeed, so that a sweep must claim a container
-     * (see {@code Sweeper}) before removing it. Docker 20.10 can: a DELETE that looked the
-     * container up just before another DELETE deregistered it answers 204 too (moby
-     * {@code daemon/delete.go}: "check if container wasn't deregistered by previous rm since Get").
-     * Podman's DELETE is exclusive by itself, and its rename to a container's own name succeeds, so
-     * a claim there would prove nothing.
+     * (see {@code Sweeper}) before removing it. Both engines can: Docker 20.10 answers 204 to a
+     * DELETE that looked the container up just before another DELETE deregistered it (moby
+     * {@code daemon/delete.go}: "check if container wasn't deregistered by previous rm since Get"),
+     * and Podman answers 204 to a DELETE that waited for the container while another removed it.
      */
     default boolean removalNeedsClaim() {
         return true;

@@ -234,16 +234,11 @@ public final class DockerJavaApi implements DockerApi {
     }
 
     @Override
-    public void rename(String id, String newName) {
-        call("cannot rename container " + id + " to " + newName, "renaming container " + id, callTimeout, () -> {
-            client.renameContainerCmd(id).withName(newName).exec();
+    public void rename(String idOrName, String newName) {
+        call("cannot rename container " + idOrName + " to " + newName, "renaming container " + idOrName, callTimeout, () -> {
+            client.renameContainerCmd(idOrName).withName(newName).exec();
             return null;
         });
-    }
-
-    @Override
-    public boolean removalNeedsClaim() {
-        return dialect == EngineDialect.DOCKER;
     }
 
     /**

@@ -109,7 +109,8 @@ class SweeperTest {
         assertEquals(Action.REMOVED, outcome(report, "claimed").action());
         List<String> acting = docker.calls.stream().filter(call -> !call.startsWith("inspect") && !call.equals("list")
                 && !call.startsWith("stat ") && !call.startsWith("read ")).toList();
-        assertEquals(List.of("rename " + c.id + " " + claimOf(c), "remove " + c.id), acting);
+        // The claim addresses the container by the name just seen: a compare-and-set on either engine.
+        assertEquals(List.of("rename claimed " + claimOf(c), "remove " + c.id), acting);
     }
 
     @Test
@@ -166,7 +167,7 @@ class SweeperTest {
         ContainerOutcome outcome = outcome(report, claimOf(c));
         assertEquals(Action.REMOVED, outcome.action(), outcome.toString());
         assertEquals(2000, outcome.reclaimedBytes());
-        assertTrue(docker.calls.contains("rename " + c.id + " " + claimOf(c) + "-2"), docker.calls.toString());
+        assertTrue(docker.calls.contains("rename " + claimOf(c) + " " + claimOf(c) + "-2"), docker.calls.toString());
         assertEquals(List.of("left-by-a-killed-sweep"), docker.removed);
     }
 
@@ -233,14 +234,32 @@ class SweeperTest {
     }
 
     @Test
-    void onPodmanNothingIsClaimed_itsDeleteIsExclusiveAlready() {
-        docker.removalNeedsClaim = false;
-        docker.add("podman-one", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+    void onPodmanTheClaimIsARenameByTheNameSeen_soASecondClaimantFindsNothingByThatName() {
+        // Podman accepts a rename to a container's own name, so a second claim by ID would succeed too.
+        docker.podmanRenames = true;
+        FakeContainer c = docker.add("podman-one", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
 
-        SweepReport report = sweep();
+        SweepReport report = sweeper(Duration.ofHours(1), new Sweeper.Hooks() {
+            @Override
+            public void beforeRemove(ContainerDetails inspected) {
+                // Another sweep's claim lands between our inspect and our claim.
+                docker.rename(c.id, claimOf(c));
+            }
+        }).sweep(false, o -> { }, () -> false);
 
-        assertEquals(1, report.count(Action.REMOVED));
-        assertTrue(docker.calls.stream().noneMatch(call -> call.startsWith("rename")), docker.calls.toString());
+        assertEquals(0, report.count(Action.REMOVED), report.toString());
+        assertEquals(SkipReason.REMOVING, outcome(report, "podman-one").skipReason());
+        assertTrue(docker.calls.contains("rename podman-one " + claimOf(c)), docker.calls.toString());
+        assertTrue(docker.removed.isEmpty(), "the other sweep removes it, not this one");
+    }
+
+    @Test
+    void aNameThatCouldBeAnIdPrefixIsClaimedById() {
+        FakeContainer c = docker.add("cafe01", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+
+        assertEquals(1, sweep().count(Action.REMOVED));
+
+        assertTrue(docker.calls.contains("rename " + c.id + " " + claimOf(c)), docker.calls.toString());
     }
 
     @Test

@@ -48,8 +48,8 @@ public final class FakeDocker implements DockerApi {
     public volatile boolean ignoreLabelFilters;
     /** Renames that fail (e.g. the engine went away), by the name asked for; checked before the engine's own rules. */
     public final Map<String, RuntimeException> renameFailures = new HashMap<>();
-    /** What {@link #removalNeedsClaim()} answers: true as for Docker, false as for Podman. */
-    public volatile boolean removalNeedsClaim = true;
+    /** Podman's rename rules rather than Docker's: a rename to the container's own name succeeds. */
+    public volatile boolean podmanRenames;
     public volatile long removalMillis;
     public volatile RuntimeException unreachable;
     public final List<Consumer<String>> dieListeners = new CopyOnWriteArrayList<>();
@@ -191,26 +191,35 @@ public final class FakeDocker implements DockerApi {
         }
     }
 
-    /** Docker's rules: 404 gone, 400 its own name already, 409 another container's name. */
+    /**
+     * By ID or current name. Docker's rules: 404 nothing by that ID or name, 400 its own name already,
+     * 409 another container's name; with {@link #podmanRenames}, its own name is no error.
+     */
     @Override
-    public synchronized void rename(String id, String newName) {
+    public synchronized void rename(String idOrName, String newName) {
         checkReachable();
-        calls.add("rename " + id + " " + newName);
+        calls.add("rename " + idOrName + " " + newName);
         RuntimeException failure = renameFailures.get(newName);
         if (failure != null) {
             throw failure;
         }
-        FakeContainer c = containers.get(id);
+        FakeContainer c = containers.get(idOrName);
         if (c == null) {
-            throw new DockerException.NotFound("No such container: " + id, null);
+            c = containers.values().stream().filter(other -> other.name.equals(idOrName)).findFirst().orElse(null);
+        }
+        if (c == null) {
+            throw new DockerException.NotFound("No such container: " + idOrName, null);
+        }
+        if (c.name.equals(newName) && podmanRenames) {
+            return;
         }
         if (c.name.equals(newName)) {
-            throw new DockerException("cannot rename container " + id + " to " + newName
+            throw new DockerException("cannot rename container " + c.id + " to " + newName
                     + ": Renaming a container with the same name as its current name", null);
         }
         for (FakeContainer other : containers.values()) {
             if (other.name.equals(newName)) {
-                throw new DockerException.Conflict("cannot rename container " + id + " to " + newName
+                throw new DockerException.Conflict("cannot rename container " + c.id + " to " + newName
                         + ": Error when allocating new name: Conflict. The container name \"/" + newName
                         + "\" is already in use by container \"" + other.id + "\"", null);
             }
@@ -218,10 +227,6 @@ public final class FakeDocker implements DockerApi {
         c.name = newName;
     }
 
-    @Override
-    public boolean removalNeedsClaim() {
-        return removalNeedsClaim;
-    }
 
     @Override
     public Optional<byte[]> readFile(String id, String path, int maxBytes) {
