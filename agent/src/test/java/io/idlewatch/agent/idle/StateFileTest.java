@@ -189,9 +189,11 @@ class StateFileTest {
         IdleTracker t = tracker(Duration.ofMinutes(1), null);
         t.poll();
         clock.advance(Duration.ofMinutes(5)); // docker pause: no poll for five minutes
-        assertEquals(IdleTracker.Decision.STOP_IDLE, t.poll());
+        assertEquals(IdleTracker.Decision.CONTINUE, t.poll(), "the unpause counts as use");
+        pollUntilStop(t, false);
         StateRecord r = written(t.status(), "frozen");
         assertEquals(StateRecord.STATE_STOPPING, r.state());
+        assertEquals(IdleTracker.RESUME, r.lastActivitySignal());
         assertEquals(Duration.ofMinutes(5).minusSeconds(2), r.stop().frozen());
         assertNull(r.lifetimeLeft(), "no cap");
         assertNull(r.maxLifetime());
