@@ -60,7 +60,7 @@ import java.util.Arrays;
  * same or the next interval.
  *
  * <p>Bounded: at most {@link #MAX_LOOPBACK} loopback connections remembered
- * (2 MiB) and {@link #MAX_CANDIDATES} candidate sockets a scan (1 MiB), whatever
+ * (1 MiB) and {@link #MAX_CANDIDATES} candidate sockets a scan (1 MiB), whatever
  * the workload does. Before the table grows, connections no recent scan showed
  * make room; a new loopback connection that still finds no room is not
  * accounted, and the scan is marked {@link #overflowed}: the http signal counts
@@ -77,12 +77,12 @@ final class AcceptLedger {
      */
     static final int STRANGER_SCANS = 3;
     /**
-     * The most loopback connections remembered: 32,768 slots of 64 bytes, 2 MiB. Before the
+     * The most loopback connections remembered: 16,384 slots of 64 bytes, 1 MiB. Before the
      * table grows or when it is full, it forgets the connections none of the last three scans
      * showed, so this bounds the loopback connections alive at once, not those of the
      * two minutes a connection is otherwise remembered.
      */
-    static final int MAX_LOOPBACK = 16_384;
+    static final int MAX_LOOPBACK = 8_192;
     /** The most candidate sockets (new, or loopback) one scan keeps: 16 bytes each, 1 MiB. */
     static final int MAX_CANDIDATES = 65_536;
     private static final int MIN_SLOTS = 64;

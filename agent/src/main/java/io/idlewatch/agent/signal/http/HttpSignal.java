@@ -170,8 +170,9 @@ public final class HttpSignal implements ActivitySignal {
 
     /**
      * Tables that held a burst shrink back as it goes; the JVM returns the heap they took to the
-     * system only after full collections (the serial collector shrinks a generation in steps over
-     * four), so a drop of a MiB or more is followed by one per sample for four samples.
+     * system only after a full collection (the launcher has it keep at most 30% free), which a
+     * quiet agent may not need for hours: so a drop of a MiB or more is followed by one full
+     * collection on each of the next two samples (a few milliseconds on this heap).
      */
     private void giveMemoryBack() {
         long bytes = seen.tableBytes() + ledger.tableBytes();
@@ -179,7 +180,7 @@ public final class HttpSignal implements ActivitySignal {
             peakTableBytes = bytes;
         } else if (peakTableBytes - bytes >= GIVE_BACK_BYTES) {
             peakTableBytes = bytes;
-            gcsLeft = 4;
+            gcsLeft = 2;
         }
         if (gcsLeft > 0) {
             gcsLeft--;

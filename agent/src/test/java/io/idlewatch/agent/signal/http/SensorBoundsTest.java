@@ -25,7 +25,7 @@ class SensorBoundsTest {
     private static final byte[] LO = {127, 0, 0, 1};
     private static final byte[] ANY = {0, 0, 0, 0};
     /** The sensor's tables at their largest: seen sockets, loopback ledger, candidates. */
-    private static final long MAX_TABLE_BYTES = 2L * 131_072 * 8 + 32_768L * 64 + 65_536L * 16;
+    private static final long MAX_TABLE_BYTES = 2L * 131_072 * 8 + 16_384L * 64 + 65_536L * 16;
 
     @TempDir
     Path tmp;
@@ -135,7 +135,7 @@ class SensorBoundsTest {
         connections(AcceptLedger.MAX_LOOPBACK + 10_000, 0);
         ActivitySignal.Reading r = sample(s);
         assertTrue(r.fired(), r.detail());
-        assertTrue(r.detail().startsWith("http more than 16384 loopback connections at once, beyond what the sensor"
+        assertTrue(r.detail().startsWith("http more than 8192 loopback connections at once, beyond what the sensor"
                 + " tracks: counted as activity"), r.detail());
         assertTrue(tableBytes(s) <= MAX_TABLE_BYTES, tableBytes(s) + " bytes");
         // the same connections held: nothing new, nothing to count (the sockets are all remembered)
