@@ -68,6 +68,8 @@ public final class AgentConfig {
         HTTP_PORTS("4096", false, "use comma-separated ports like 4096,8080"),
         /** Whether loopback clients (health checks, in-container probes) count too. */
         HTTP_LOOPBACK("false", false, "use true or false"),
+        /** How long opencode may report a busy session that shows no progress and still count; off = for ever. */
+        OPENCODE_STALL("30m", false, "use a duration like 30m, or off"),
         /** Time between samples. */
         POLL_INTERVAL("5s", false, "use a duration of at least 100ms like 5s"),
         /** How long before an idle stop a notice goes to every open terminal; 0 = no notice. */
@@ -125,6 +127,7 @@ public final class AgentConfig {
     private final double cpuThresholdPercent;
     private final int[] httpPorts;
     private final boolean httpLoopback;
+    private final Duration opencodeStall;
     private final Duration pollInterval;
     private final Duration warnBefore;
     private final List<String> preStop;
@@ -148,6 +151,7 @@ public final class AgentConfig {
         this.cpuThresholdPercent = percent(raw.get(Setting.CPU_THRESHOLD));
         this.httpPorts = ports(raw.get(Setting.HTTP_PORTS));
         this.httpLoopback = bool(raw.get(Setting.HTTP_LOOPBACK));
+        this.opencodeStall = optionalDuration(raw.get(Setting.OPENCODE_STALL));
         this.pollInterval = duration(raw.get(Setting.POLL_INTERVAL), MIN_POLL_INTERVAL, "below the minimum 100ms");
         this.warnBefore = duration(raw.get(Setting.WARN_BEFORE), Duration.ZERO, null);
         this.preStopText = raw.get(Setting.PRE_STOP).value.trim();
@@ -461,6 +465,11 @@ public final class AgentConfig {
         return httpPorts.clone();
     }
 
+    /** {@code IDLEWATCH_OPENCODE_STALL}: null for off (a busy state counts for ever). */
+    public Duration opencodeStall() {
+        return opencodeStall;
+    }
+
     public boolean httpLoopback() {
         return httpLoopback;
     }
@@ -526,6 +535,7 @@ public final class AgentConfig {
             b.append(i == 0 ? "" : ",").append(httpPorts[i]);
         }
         b.append(" http_loopback=").append(httpLoopback);
+        b.append(" opencode_stall=").append(off(opencodeStall));
         b.append(" poll_interval=").append(Durations.format(pollInterval));
         b.append(" warn_before=").append(Durations.format(warnBefore));
         b.append(" pre_stop=").append(preStop.isEmpty() ? "none" : "\"" + oneLine(preStopText) + "\"");
