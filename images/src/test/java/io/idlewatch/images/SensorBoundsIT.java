@@ -38,7 +38,10 @@ class SensorBoundsIT {
                 .env("IDLEWATCH_VERBOSE", "1")
                 .start()) {
             long jvm = Host.agentJvm(box);
-            Watched.sleep(Duration.ofSeconds(20)); // the agent's start-up (classes, compiled code) is over
+            // A first, smaller burst, gone before the baseline: the agent has loaded and compiled the
+            // code a burst runs (the JVM keeps compiled code), so what is measured is the sensor's tables.
+            burst(box, 20_000);
+            Watched.sleep(Duration.ofSeconds(70)); // its TIME_WAIT sockets (60 s) are gone
             long rssBefore = Host.rssKib(jvm);
             long heapBefore = lastHeap(box.logs());
 
@@ -53,8 +56,7 @@ class SensorBoundsIT {
                     Watched.sleep(Duration.ofMillis(500));
                 }
             });
-            String out = Host.inNetns(Host.pid1(box), Duration.ofMinutes(3), "python3",
-                    Host.resource("loopback-burst.py").toString(), Integer.toString(CONNECTIONS), "5001,5002");
+            String out = burst(box, CONNECTIONS);
             Instant burstEnded = Instant.now();
             bursting.set(false);
             watcher.get();
@@ -85,8 +87,14 @@ class SensorBoundsIT {
             assertEquals("idle", Watched.stopField(state, "reason"));
             assertFalse(box.logs().contains("degraded"), box.logs());
             long bounds = box.logs().lines().filter(l -> l.contains("beyond what the sensor tracks")).count();
-            assertTrue(bounds <= 1, "a bound hit is said once: " + box.logs());
+            assertTrue(bounds <= 2, "a bound hit is said once a burst: " + box.logs());
         }
+    }
+
+    /** {@code n} loopback connections to two servers in the container's network namespace. */
+    private static String burst(Box box, int n) {
+        return Host.inNetns(Host.pid1(box), Duration.ofMinutes(3), "python3",
+                Host.resource("loopback-burst.py").toString(), Integer.toString(n), "5001,5002");
     }
 
     private static long lastHeap(String logs) {

@@ -71,7 +71,11 @@ public final class IdleTracker {
      * latest reading, {@code lastFiredDetail} what the signal saw when it last fired (null if never).
      */
     public record SignalStatus(String name, boolean enabled, long lastFiredEpochMillis, boolean degraded,
-                               String detail, String lastFiredDetail) {
+                               String detail, String lastFiredDetail, long degradedSinceEpochMillis) {
+        public SignalStatus(String name, boolean enabled, long lastFiredEpochMillis, boolean degraded,
+                            String detail, String lastFiredDetail) {
+            this(name, enabled, lastFiredEpochMillis, degraded, detail, lastFiredDetail, -1);
+        }
     }
 
     /**
@@ -103,6 +107,10 @@ public final class IdleTracker {
         String lastFiredDetail;
         boolean fired;
         boolean degraded;
+        /** When the current unbroken run of failures began; whether the log said it outlasted the timeout. */
+        long degradedSinceNanos;
+        long degradedSinceWall = -1;
+        boolean degradedLongSaid;
         String detail;
 
         SignalState(String name, ActivitySignal signal, Function<ActivitySignal, SensorRunner> runners) {
@@ -266,6 +274,8 @@ public final class IdleTracker {
                     log.accept("idlewatch: signal " + s.name + " recovered: " + r.detail());
                 }
                 s.degraded = false;
+                s.degradedSinceWall = -1;
+                s.degradedLongSaid = false;
                 s.detail = r.detail();
                 if (r.fired()) {
                     long at = r.atNanos() < 0 ? sampledAt : Math.min(sampledAt, r.atNanos());
@@ -278,6 +288,14 @@ public final class IdleTracker {
             } else {
                 if (!s.degraded) {
                     log.accept("idlewatch: signal " + s.name + " degraded (counts as activity): " + o.failure());
+                    s.degradedSinceNanos = sampledAt;
+                    s.degradedSinceWall = wall - (now - sampledAt) / 1_000_000;
+                } else if (!s.degradedLongSaid && timeout != null && sampledAt - s.degradedSinceNanos > timeout.toNanos()) {
+                    s.degradedLongSaid = true;
+                    log.accept("idlewatch: signal " + s.name + " degraded without a break for "
+                            + Durations.formatSeconds((sampledAt - s.degradedSinceNanos) / 1_000_000)
+                            + ", longer than the idle timeout " + Durations.format(timeout)
+                            + ": it alone keeps the workspace running (" + o.failure() + ")");
                 }
                 s.degraded = true;
                 s.detail = "degraded: " + o.failure();
@@ -601,7 +619,7 @@ public final class IdleTracker {
         List<SignalStatus> list = new ArrayList<>(states.size());
         for (SignalState s : states) {
             list.add(new SignalStatus(s.name, s.signal != null, s.lastFiredWall, s.degraded, s.detail,
-                    s.lastFiredDetail));
+                    s.lastFiredDetail, s.degraded ? s.degradedSinceWall : -1));
         }
         long left = maxLifetime == null ? -1 : Math.max(0, (maxLifetime.toNanos() - (now - startNanos)) / 1_000_000);
         return new Status(state, wall, startWall, (now - lastActivityNanos) / 1_000_000, timeout, maxLifetime, left,

@@ -152,12 +152,19 @@ class IdleTrackerTest {
         assertEquals("http", s.name());
         assertTrue(s.degraded());
         assertEquals("degraded: sock_diag answered error 13", s.detail());
-        assertEquals(List.of("idlewatch: signal http degraded (counts as activity): sock_diag answered error 13"),
-                log, "logged once, not every poll");
+        assertEquals(List.of("idlewatch: signal http degraded (counts as activity): sock_diag answered error 13",
+                "idlewatch: signal http degraded without a break for 1m10s, longer than the idle timeout 1m:"
+                        + " it alone keeps the workspace running (sock_diag answered error 13)"),
+                log, "logged once each, not every poll");
+        assertEquals(FakeClock.EPOCH + 10_000, s.degradedSinceEpochMillis(), "since its first failure");
+        assertTrue(StatusTextAccess.render(t.status()).contains("http: degraded for 1h39m50s, longer than the timeout"
+                + " (sock_diag answered error 13)"), StatusTextAccess.render(t.status()));
+        log.remove(1);
 
         http.failure = null;
         assertEquals(Decision.CONTINUE, pollAfter(t, Duration.ofSeconds(10)));
         assertEquals("idlewatch: signal http recovered: http quiet", log.get(1));
+        assertEquals(-1, t.status().signals().get(3).degradedSinceEpochMillis(), "no run of failures now");
         assertEquals(Decision.STOP_IDLE, pollAfter(t, Duration.ofSeconds(60)));
     }
 

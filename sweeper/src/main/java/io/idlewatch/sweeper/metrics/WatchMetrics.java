@@ -133,6 +133,9 @@ public final class WatchMetrics {
                     .help("The workspace's idle threshold; absent when off");
             GaugeSnapshot.Builder activity = GaugeSnapshot.builder().name("idlewatch_workspace_last_activity_timestamp_seconds")
                     .help("When the workspace was last active, Unix time; label signal is what fired");
+            GaugeSnapshot.Builder degraded = GaugeSnapshot.builder().name("idlewatch_workspace_signal_degraded_seconds")
+                    .help("How long a sensor has been degraded without a break (it counts as activity), as of the"
+                            + " agent's last write; compare with idlewatch_workspace_idle_timeout_seconds");
             for (WorkspaceStatus w : all) {
                 String workspace = clean(w.displayName());
                 String container = w.container().shortId();
@@ -149,10 +152,14 @@ public final class WatchMetrics {
                     a.idle().ifPresent(d -> idle.dataPoint(point(d.toMillis() / 1000.0, labels)));
                 }
                 a.timeout().ifPresent(d -> threshold.dataPoint(point(d.toMillis() / 1000.0, labels)));
+                if (record == WorkspaceStatus.Record.LIVE) {
+                    a.degradedFor().forEach((name, d) -> degraded.dataPoint(point(d.toMillis() / 1000.0,
+                            labels.add("signal", clean(name)))));
+                }
                 a.lastActivity().ifPresent(at -> activity.dataPoint(point(at.toEpochMilli() / 1000.0,
                         labels.add("signal", clean(a.lastActivitySignal().orElse(""))))));
             }
-            last = MetricSnapshots.of(state.build(), idle.build(), threshold.build(), activity.build());
+            last = MetricSnapshots.of(state.build(), idle.build(), threshold.build(), activity.build(), degraded.build());
             listedAt = now;
             return last;
         }
@@ -160,7 +167,8 @@ public final class WatchMetrics {
         @Override
         public List<String> getPrometheusNames() {
             return List.of("idlewatch_workspace_state", "idlewatch_workspace_idle_seconds",
-                    "idlewatch_workspace_idle_timeout_seconds", "idlewatch_workspace_last_activity_timestamp_seconds");
+                    "idlewatch_workspace_idle_timeout_seconds", "idlewatch_workspace_last_activity_timestamp_seconds",
+                    "idlewatch_workspace_signal_degraded_seconds");
         }
 
         private static GaugeSnapshot.GaugeDataPointSnapshot point(double value, Labels labels) {
