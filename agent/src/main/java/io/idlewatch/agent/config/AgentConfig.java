@@ -1,5 +1,6 @@
 package io.idlewatch.agent.config;
 
+import io.idlewatch.agent.signal.http.HostNetwork;
 import io.idlewatch.contract.Durations;
 
 import java.math.BigDecimal;
@@ -106,7 +107,11 @@ public final class AgentConfig {
     }
 
     /** A value with where it came from, for error messages. */
-    private record Raw(Setting setting, String value, String origin) {
+    private record Raw(Setting setting, String value, String origin, boolean set) {
+        Raw(Setting setting, String value, String origin) {
+            this(setting, value, origin, true);
+        }
+
         String label() {
             return origin + setting.key + "=\"" + oneLine(value) + "\"";
         }
@@ -127,6 +132,9 @@ public final class AgentConfig {
     private final double cpuThresholdPercent;
     private final int[] httpPorts;
     private final boolean httpLoopback;
+    /** Why the agent is in the host's network namespace, or null. */
+    private final String hostNetwork;
+    private final boolean httpLoopbackSet;
     private final Duration opencodeStall;
     private final Duration pollInterval;
     private final Duration warnBefore;
@@ -150,7 +158,11 @@ public final class AgentConfig {
         this.signals = signals(raw.get(Setting.SIGNALS));
         this.cpuThresholdPercent = percent(raw.get(Setting.CPU_THRESHOLD));
         this.httpPorts = ports(raw.get(Setting.HTTP_PORTS));
-        this.httpLoopback = bool(raw.get(Setting.HTTP_LOOPBACK));
+        // In the host's network namespace every client on the machine is a loopback client: they
+        // count unless IDLEWATCH_HTTP_LOOPBACK says otherwise.
+        this.hostNetwork = HostNetwork.detect(root).orElse(null);
+        this.httpLoopbackSet = raw.get(Setting.HTTP_LOOPBACK).set();
+        this.httpLoopback = httpLoopbackSet || hostNetwork == null ? bool(raw.get(Setting.HTTP_LOOPBACK)) : true;
         this.opencodeStall = optionalDuration(raw.get(Setting.OPENCODE_STALL));
         this.pollInterval = duration(raw.get(Setting.POLL_INTERVAL), MIN_POLL_INTERVAL, "below the minimum 100ms");
         this.warnBefore = duration(raw.get(Setting.WARN_BEFORE), Duration.ZERO, null);
@@ -228,7 +240,7 @@ public final class AgentConfig {
             } else if (fromFile != null) {
                 raw.put(s, new Raw(s, fromFile.text(), file + " line " + fromFile.line() + ": "));
             } else {
-                raw.put(s, new Raw(s, s.defaultValue, ""));
+                raw.put(s, new Raw(s, s.defaultValue, "", false));
             }
         }
 
@@ -470,6 +482,11 @@ public final class AgentConfig {
         return opencodeStall;
     }
 
+    /** Why the agent looks to be in the host's network namespace, or empty. */
+    public java.util.Optional<String> hostNetwork() {
+        return java.util.Optional.ofNullable(hostNetwork);
+    }
+
     public boolean httpLoopback() {
         return httpLoopback;
     }
@@ -535,6 +552,11 @@ public final class AgentConfig {
             b.append(i == 0 ? "" : ",").append(httpPorts[i]);
         }
         b.append(" http_loopback=").append(httpLoopback);
+        if (hostNetwork != null) {
+            b.append(httpLoopbackSet ? " (set; host network: " : " (host network: ").append(hostNetwork)
+                    .append(httpLoopback ? ": loopback clients of the watched ports count)"
+                            : ": clients on this machine do not count)");
+        }
         b.append(" opencode_stall=").append(off(opencodeStall));
         b.append(" poll_interval=").append(Durations.format(pollInterval));
         b.append(" warn_before=").append(Durations.format(warnBefore));
