@@ -14,8 +14,8 @@ import java.util.Objects;
  * {"version":1,"workspace":"NAME"|null,"state":"running"|"stopping"|"stopped",
  *  "updated":ISO,"started":ISO,"poll_interval_ms":N|null,"idle_ms":N,"timeout_ms":N|null,"max_lifetime_ms":N|null,
  *  "lifetime_left_ms":N|null,"last_activity":ISO|null,"last_activity_signal":NAME|null,
- *  "signals":{"cpu":{"enabled":B,"last_fired":ISO|null,"last_fired_detail":S|null,"degraded":B,"detail":S
- *                    [,"degraded_since":ISO]},…},
+ *  "signals":{"cpu":{"enabled":B,"last_fired":ISO|null,"last_fired_detail":S|null,"degraded":B,
+ *                    ["degraded_since":ISO,]"detail":S},…},
  *  "stop":null|{"reason":"idle"|"lifetime"|"workload-exit"|"signal"|"manual","at":ISO,"exit_code":N,"detail":S,
  *          "frozen_ms":N|null}}
  * </pre>
@@ -190,13 +190,13 @@ public record StateRecord(
             b.append(',');
             name(b, Signal.FIELD_DEGRADED).append(sig.degraded());
             b.append(',');
-            name(b, Signal.FIELD_DETAIL);
-            appendString(b, sig.detail());
-            if (sig.degradedSince() != null) { // only while degraded: older readers never see it
-                b.append(',');
+            if (sig.degradedSince() != null) { // only while degraded; detail stays the last member
                 name(b, Signal.FIELD_DEGRADED_SINCE);
                 time(b, sig.degradedSince());
+                b.append(',');
             }
+            name(b, Signal.FIELD_DETAIL);
+            appendString(b, sig.detail());
             b.append('}');
         }
         b.append("},");

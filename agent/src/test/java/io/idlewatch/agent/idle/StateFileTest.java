@@ -97,7 +97,7 @@ class StateFileTest {
                 + "\"cpu\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"},"
                 + "\"exec\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"},"
                 + "\"tty\":{\"enabled\":true,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":true,"
-                + "\"detail\":\"degraded: bad \\\"pts\\\" \\\\ \\u0001\",\"degraded_since\":\"2026-11-22T07:59:00Z\"},"
+                + "\"degraded_since\":\"2026-11-22T07:59:00Z\",\"detail\":\"degraded: bad \\\"pts\\\" \\\\ \\u0001\"},"
                 + "\"http\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"},"
                 + "\"opencode\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"}},"
                 + "\"stop\":{\"reason\":\"lifetime\",\"at\":\"2026-11-22T08:00:00Z\",\"exit_code\":0,"

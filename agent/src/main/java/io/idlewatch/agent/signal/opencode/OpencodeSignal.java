@@ -253,7 +253,14 @@ public final class OpencodeSignal implements ActivitySignal {
         for (String id : o.busyIds) {
             long left = sampleStart + budgetNanos - System.nanoTime();
             if (left < deadlineNanos / 2) {
-                break; // no time: no evidence of progress this sample
+                // no time for every session: no evidence either way this sample (a partial
+                // fingerprint would differ from a whole one and pass for progress)
+                if (!st.busy) {
+                    st.busy = true;
+                    st.fingerprint = 0;
+                    st.progressAt = now;
+                }
+                return now - st.progressAt;
             }
             fp = fp * 1_000_003L + lastMessage(port, id, System.nanoTime() + Math.min(deadlineNanos, left));
         }
