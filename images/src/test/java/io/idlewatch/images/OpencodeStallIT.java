@@ -69,7 +69,12 @@ class OpencodeStallIT {
             eventually(Duration.ofSeconds(30), "opencode answers /global/health",
                     () -> get(base.resolve("/global/health")).contains("\"healthy\":true"));
             String session = field(post(base.resolve("/session"), "{}"), "id");
-            String command = "for i in $(seq 1 " + busy.toSeconds() / 3 + "); do echo tick $i; sleep 3; done";
+            StringBuilder ticks = new StringBuilder();
+            for (long i = 1; i <= busy.toSeconds() / 3; i++) {
+                ticks.append(' ').append(i);
+            }
+            // a tick every 3 s (opencode's shell wrapper does not take $(...) here)
+            String command = "for i in" + ticks + "; do echo tick $i; sleep 3; done";
             CompletableFuture<HttpResponse<String>> shell = client.sendAsync(
                     HttpRequest.newBuilder(base.resolve("/session/" + session + "/shell"))
                             .timeout(busy.plusSeconds(60))
