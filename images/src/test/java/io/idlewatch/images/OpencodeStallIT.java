@@ -82,7 +82,11 @@ class OpencodeStallIT {
                             .POST(HttpRequest.BodyPublishers.ofString("{\"agent\":\"build\",\"command\":\""
                                     + command + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
             Instant busySince = Instant.now();
-            eventually(Duration.ofSeconds(20), "the opencode signal sees the busy session", () -> busySeen(box));
+            // only the opencode signal counts here, and opencode's start-up took part of the timeout:
+            // a touch gives the signal a whole timeout to see the session (a port probed while opencode
+            // was starting is re-checked every 10 s)
+            box.exec("/opt/idlewatch/bin/idlewatch", "touch", "--reason", "test: session started");
+            eventually(Duration.ofSeconds(18), "the opencode signal sees the busy session", () -> busySeen(box));
             Watched.keepsRunningUntil(box, busySince.plus(busy).minusSeconds(2), "a busy session that prints");
             assertEquals(200, shell.get().statusCode(), "the command finished");
             Instant ended = Instant.now();
