@@ -98,6 +98,11 @@ int main(int argc, char **argv) {
     jvm[n++] = "-XX:+UseSerialGC";           /* no GC threads */
     jvm[n++] = "-Xms4m";
     jvm[n++] = "-Xmx24m";
+    /* Hand the heap back after a burst (a sensor's tables shrink after one): keep at most 30%
+       of a generation free after a full collection, and shrink in one step, not four. */
+    jvm[n++] = "-XX:MaxHeapFreeRatio=30";
+    jvm[n++] = "-XX:MinHeapFreeRatio=10";
+    jvm[n++] = "-XX:-ShrinkHeapInSteps";
     jvm[n++] = "-Xss256k";
     jvm[n++] = "-XX:TieredStopAtLevel=1";    /* C1 only: less code cache, fewer compiler threads */
     jvm[n++] = "-XX:CICompilerCount=1";

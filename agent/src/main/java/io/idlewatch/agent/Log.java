@@ -15,6 +15,11 @@ public final class Log {
         ERR.flush();
     }
 
+    /** Whether {@code IDLEWATCH_VERBOSE} asked for debug lines. */
+    public static boolean isVerbose() {
+        return verbose;
+    }
+
     public static void debug(String message) {
         if (verbose) {
             info(message);

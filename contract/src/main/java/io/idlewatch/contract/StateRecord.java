@@ -14,7 +14,8 @@ import java.util.Objects;
  * {"version":1,"workspace":"NAME"|null,"state":"running"|"stopping"|"stopped",
  *  "updated":ISO,"started":ISO,"poll_interval_ms":N|null,"idle_ms":N,"timeout_ms":N|null,"max_lifetime_ms":N|null,
  *  "lifetime_left_ms":N|null,"last_activity":ISO|null,"last_activity_signal":NAME|null,
- *  "signals":{"cpu":{"enabled":B,"last_fired":ISO|null,"last_fired_detail":S|null,"degraded":B,"detail":S},…},
+ *  "signals":{"cpu":{"enabled":B,"last_fired":ISO|null,"last_fired_detail":S|null,"degraded":B,
+ *                    ["degraded_since":ISO,]"detail":S},…},
  *  "stop":null|{"reason":"idle"|"lifetime"|"workload-exit"|"signal"|"manual","at":ISO,"exit_code":N,"detail":S,
  *          "frozen_ms":N|null}}
  * </pre>
@@ -84,10 +85,19 @@ public record StateRecord(
 
     /**
      * One activity signal: {@code detail} is its latest reading, {@code lastFiredDetail} what it saw
-     * when it last fired. A degraded signal (its sensor failed) counts as activity.
+     * when it last fired. A degraded signal (its sensor failed) counts as activity;
+     * {@code degradedSince} is when its current unbroken run of failures began (written only while
+     * degraded), so the host can tell a sensor that keeps a workspace up for good.
      */
     public record Signal(String name, Boolean enabled, Instant lastFired, String lastFiredDetail, Boolean degraded,
-                         String detail) {
+                         String detail, Instant degradedSince) {
+        public static final String FIELD_DEGRADED_SINCE = "degraded_since";
+
+        public Signal(String name, Boolean enabled, Instant lastFired, String lastFiredDetail, Boolean degraded,
+                      String detail) {
+            this(name, enabled, lastFired, lastFiredDetail, degraded, detail, null);
+        }
+
         public static final String FIELD_ENABLED = "enabled";
         public static final String FIELD_LAST_FIRED = "last_fired";
         public static final String FIELD_LAST_FIRED_DETAIL = "last_fired_detail";
@@ -180,6 +190,11 @@ public record StateRecord(
             b.append(',');
             name(b, Signal.FIELD_DEGRADED).append(sig.degraded());
             b.append(',');
+            if (sig.degradedSince() != null) { // only while degraded; detail stays the last member
+                name(b, Signal.FIELD_DEGRADED_SINCE);
+                time(b, sig.degradedSince());
+                b.append(',');
+            }
             name(b, Signal.FIELD_DETAIL);
             appendString(b, sig.detail());
             b.append('}');

@@ -66,6 +66,7 @@ final class Box implements AutoCloseable {
         long healthIntervalNanos;
         String cgroupns;
         String cgroupParent;
+        String network;
         List<String> binds = new ArrayList<>();
 
         Spec(String image) {
@@ -86,6 +87,8 @@ final class Box implements AutoCloseable {
         Spec pidsLimit(long limit) { this.pidsLimit = limit; return this; }
         /** `--cgroupns=private|host`. */
         Spec cgroupns(String mode) { this.cgroupns = mode; return this; }
+        /** `--network host|none|container:ID`. */
+        Spec network(String mode) { this.network = mode; return this; }
         /** `--cgroup-parent`. */
         Spec cgroupParent(String parent) { this.cgroupParent = parent; return this; }
         /** `-v host:container:ro`. */
@@ -131,6 +134,9 @@ final class Box implements AutoCloseable {
         }
         if (spec.cgroupns != null) {
             host.withCgroupnsMode(spec.cgroupns);
+        }
+        if (spec.network != null) {
+            host.withNetworkMode(spec.network);
         }
         if (spec.cgroupParent != null) {
             host.withCgroupParent(spec.cgroupParent);

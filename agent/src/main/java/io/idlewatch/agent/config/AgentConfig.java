@@ -1,5 +1,6 @@
 package io.idlewatch.agent.config;
 
+import io.idlewatch.agent.signal.http.HostNetwork;
 import io.idlewatch.contract.Durations;
 
 import java.math.BigDecimal;
@@ -68,6 +69,8 @@ public final class AgentConfig {
         HTTP_PORTS("4096", false, "use comma-separated ports like 4096,8080"),
         /** Whether loopback clients (health checks, in-container probes) count too. */
         HTTP_LOOPBACK("false", false, "use true or false"),
+        /** How long opencode may report a busy session that shows no progress and still count; off = for ever. */
+        OPENCODE_STALL("30m", false, "use a duration like 30m, or off"),
         /** Time between samples. */
         POLL_INTERVAL("5s", false, "use a duration of at least 100ms like 5s"),
         /** How long before an idle stop a notice goes to every open terminal; 0 = no notice. */
@@ -104,7 +107,11 @@ public final class AgentConfig {
     }
 
     /** A value with where it came from, for error messages. */
-    private record Raw(Setting setting, String value, String origin) {
+    private record Raw(Setting setting, String value, String origin, boolean set) {
+        Raw(Setting setting, String value, String origin) {
+            this(setting, value, origin, true);
+        }
+
         String label() {
             return origin + setting.key + "=\"" + oneLine(value) + "\"";
         }
@@ -125,6 +132,10 @@ public final class AgentConfig {
     private final double cpuThresholdPercent;
     private final int[] httpPorts;
     private final boolean httpLoopback;
+    /** Why the agent is in the host's network namespace, or null. */
+    private final String hostNetwork;
+    private final boolean httpLoopbackSet;
+    private final Duration opencodeStall;
     private final Duration pollInterval;
     private final Duration warnBefore;
     private final List<String> preStop;
@@ -147,7 +158,12 @@ public final class AgentConfig {
         this.signals = signals(raw.get(Setting.SIGNALS));
         this.cpuThresholdPercent = percent(raw.get(Setting.CPU_THRESHOLD));
         this.httpPorts = ports(raw.get(Setting.HTTP_PORTS));
-        this.httpLoopback = bool(raw.get(Setting.HTTP_LOOPBACK));
+        // In the host's network namespace every client on the machine is a loopback client: they
+        // count unless IDLEWATCH_HTTP_LOOPBACK says otherwise.
+        this.hostNetwork = HostNetwork.detect(root).orElse(null);
+        this.httpLoopbackSet = raw.get(Setting.HTTP_LOOPBACK).set();
+        this.httpLoopback = httpLoopbackSet || hostNetwork == null ? bool(raw.get(Setting.HTTP_LOOPBACK)) : true;
+        this.opencodeStall = optionalDuration(raw.get(Setting.OPENCODE_STALL));
         this.pollInterval = duration(raw.get(Setting.POLL_INTERVAL), MIN_POLL_INTERVAL, "below the minimum 100ms");
         this.warnBefore = duration(raw.get(Setting.WARN_BEFORE), Duration.ZERO, null);
         this.preStopText = raw.get(Setting.PRE_STOP).value.trim();
@@ -224,7 +240,7 @@ public final class AgentConfig {
             } else if (fromFile != null) {
                 raw.put(s, new Raw(s, fromFile.text(), file + " line " + fromFile.line() + ": "));
             } else {
-                raw.put(s, new Raw(s, s.defaultValue, ""));
+                raw.put(s, new Raw(s, s.defaultValue, "", false));
             }
         }
 
@@ -461,6 +477,16 @@ public final class AgentConfig {
         return httpPorts.clone();
     }
 
+    /** {@code IDLEWATCH_OPENCODE_STALL}: null for off (a busy state counts for ever). */
+    public Duration opencodeStall() {
+        return opencodeStall;
+    }
+
+    /** Why the agent looks to be in the host's network namespace, or empty. */
+    public java.util.Optional<String> hostNetwork() {
+        return java.util.Optional.ofNullable(hostNetwork);
+    }
+
     public boolean httpLoopback() {
         return httpLoopback;
     }
@@ -526,6 +552,12 @@ public final class AgentConfig {
             b.append(i == 0 ? "" : ",").append(httpPorts[i]);
         }
         b.append(" http_loopback=").append(httpLoopback);
+        if (hostNetwork != null) {
+            b.append(httpLoopbackSet ? " (set; host network: " : " (host network: ").append(hostNetwork)
+                    .append(httpLoopback ? ": loopback clients of the watched ports count)"
+                            : ": clients on this machine do not count)");
+        }
+        b.append(" opencode_stall=").append(off(opencodeStall));
         b.append(" poll_interval=").append(Durations.format(pollInterval));
         b.append(" warn_before=").append(Durations.format(warnBefore));
         b.append(" pre_stop=").append(preStop.isEmpty() ? "none" : "\"" + oneLine(preStopText) + "\"");

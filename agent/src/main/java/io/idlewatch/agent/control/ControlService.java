@@ -175,4 +175,9 @@ public final class ControlService {
     public synchronized int holds() {
         return holds.size();
     }
+
+    /** What {@code idlewatch status} prints for {@code s} with these holds. */
+    public static String statusText(IdleTracker.Status s, java.util.Collection<String> holds) {
+        return StatusText.render(s, holds);
+    }
 }

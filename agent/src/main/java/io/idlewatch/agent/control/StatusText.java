@@ -69,7 +69,17 @@ final class StatusText {
                 b.append("off");
             } else if (sig.degraded()) {
                 degraded.add(sig.name());
-                b.append("degraded (").append(stripDegraded(sig.detail())).append(')');
+                b.append("degraded");
+                if (sig.degradedSinceEpochMillis() >= 0) {
+                    long forMillis = Math.max(0, s.nowEpochMillis() - sig.degradedSinceEpochMillis());
+                    b.append(" for ").append(Durations.formatSeconds(forMillis));
+                    if (s.timeout() != null && forMillis > s.timeout().toMillis()) {
+                        b.append(", longer than the timeout");
+                    }
+                }
+                b.append(" (").append(stripDegraded(sig.detail())).append(')');
+            } else if (sig.detail() != null && sig.detail().contains(" but unchanged for ")) {
+                b.append(sig.detail().replace('\n', ' ')); // a busy state that stopped counting
             } else if (sig.lastFiredEpochMillis() < 0) {
                 b.append("never");
             } else {

@@ -1,5 +1,6 @@
 package io.idlewatch.agent.idle;
 
+import io.idlewatch.agent.Log;
 import io.idlewatch.agent.config.AgentConfig;
 import io.idlewatch.agent.signal.ActivitySignal;
 import io.idlewatch.agent.signal.tty.TtySignal;
@@ -60,6 +61,11 @@ public final class IdleLoop {
     /** Samples, decides, notifies on WARN, writes the state file. */
     public IdleTracker.Decision poll() {
         IdleTracker.Decision d = tracker.poll();
+        if (Log.isVerbose()) { // the agent's own footprint, for tests and benchmarks that watch it
+            Runtime rt = Runtime.getRuntime();
+            Log.debug("memory: heap " + rt.totalMemory() / 1024 + " KiB committed, "
+                    + (rt.totalMemory() - rt.freeMemory()) / 1024 + " KiB used");
+        }
         if (d == IdleTracker.Decision.WARN && notifier != null) {
             notifier.notifyAll(tracker.warningText());
         }

@@ -33,17 +33,22 @@ public final class IdleTracker {
         ActivitySignal.Reading sample(ActivitySignal signal, long monotonicNanos) throws Exception;
     }
 
+    /** {@link Status#lastActivitySignal} when the last activity was the end of a freeze. */
+    public static final String RESUME = "resume";
+
     /** Samples on the calling thread: unit tests with a fake clock. */
     public static final Function<ActivitySignal, SensorRunner> INLINE = s -> (signal, now) -> signal.sample(now);
     /** Each sensor on a thread of its own, waited for at most {@link SensorThread#DEADLINE_MILLIS}. */
     public static final Function<ActivitySignal, SensorRunner> THREADED = SensorThread::new;
 
     /**
-     * A gap between two polls this much longer than the poll interval means the agent did not run:
-     * the container was frozen ({@code docker pause}) or the host suspended. Generous, so a slow
-     * sample (each sensor may take up to its deadline) or a busy host is not mistaken for one.
+     * A gap from the end of one poll to the start of the next this much longer than the poll
+     * interval means the agent did not run: the container was frozen ({@code docker pause}, the
+     * cgroup freezer). Measured between polls, so a slow sample (each sensor may take up to its
+     * deadline) is never mistaken for one; a busy host delays a sleeping thread by milliseconds,
+     * not seconds. A freeze shorter than this goes unnoticed and counts as idle time.
      */
-    static final Duration FREEZE_SLACK = Duration.ofSeconds(15);
+    static final Duration FREEZE_SLACK = Duration.ofSeconds(5);
 
     /** What the loop should do after a poll. */
     public enum Decision {
@@ -66,7 +71,11 @@ public final class IdleTracker {
      * latest reading, {@code lastFiredDetail} what the signal saw when it last fired (null if never).
      */
     public record SignalStatus(String name, boolean enabled, long lastFiredEpochMillis, boolean degraded,
-                               String detail, String lastFiredDetail) {
+                               String detail, String lastFiredDetail, long degradedSinceEpochMillis) {
+        public SignalStatus(String name, boolean enabled, long lastFiredEpochMillis, boolean degraded,
+                            String detail, String lastFiredDetail) {
+            this(name, enabled, lastFiredEpochMillis, degraded, detail, lastFiredDetail, -1);
+        }
     }
 
     /**
@@ -98,6 +107,10 @@ public final class IdleTracker {
         String lastFiredDetail;
         boolean fired;
         boolean degraded;
+        /** When the current unbroken run of failures began; whether the log said it outlasted the timeout. */
+        long degradedSinceNanos;
+        long degradedSinceWall = -1;
+        boolean degradedLongSaid;
         String detail;
 
         SignalState(String name, ActivitySignal signal, Function<ActivitySignal, SensorRunner> runners) {
@@ -118,7 +131,9 @@ public final class IdleTracker {
     private final long startNanos;
     private final long startWall;
     private final Duration pollInterval;
-    private long lastPollNanos = Long.MIN_VALUE;
+    /** When the last poll ended (its decision made), for telling a freeze from a poll. */
+    private long lastPollEndNanos = Long.MIN_VALUE;
+    /** The last freeze: how long, and when the agent ran again (-1: none seen). */
     private long frozenMillis = -1;
     private long frozenEndNanos;
     private final Map<String, String> holds = new LinkedHashMap<>();
@@ -238,9 +253,14 @@ public final class IdleTracker {
         }
         long now = clock.nanoTime();
         long wall = clock.epochMillis();
-        noteFreeze(sampledAt);
         boolean active = false;
         long activeAt = Long.MIN_VALUE; // the latest moment of activity this poll found
+        if (resumedFromFreeze(sampledAt)) {
+            // Whoever unpaused the workspace did so to use it: the end of a freeze is activity.
+            active = true;
+            activeAt = sampledAt;
+            lastActivitySignal = RESUME;
+        }
         for (int i = 0; i < outcomes.length; i++) {
             SignalState s = states.get(i);
             if (s.signal == null) {
@@ -254,6 +274,8 @@ public final class IdleTracker {
                     log.accept("idlewatch: signal " + s.name + " recovered: " + r.detail());
                 }
                 s.degraded = false;
+                s.degradedSinceWall = -1;
+                s.degradedLongSaid = false;
                 s.detail = r.detail();
                 if (r.fired()) {
                     long at = r.atNanos() < 0 ? sampledAt : Math.min(sampledAt, r.atNanos());
@@ -266,6 +288,14 @@ public final class IdleTracker {
             } else {
                 if (!s.degraded) {
                     log.accept("idlewatch: signal " + s.name + " degraded (counts as activity): " + o.failure());
+                    s.degradedSinceNanos = sampledAt;
+                    s.degradedSinceWall = wall - (now - sampledAt) / 1_000_000;
+                } else if (!s.degradedLongSaid && timeout != null && sampledAt - s.degradedSinceNanos > timeout.toNanos()) {
+                    s.degradedLongSaid = true;
+                    log.accept("idlewatch: signal " + s.name + " degraded without a break for "
+                            + Durations.formatSeconds((sampledAt - s.degradedSinceNanos) / 1_000_000)
+                            + ", longer than the idle timeout " + Durations.format(timeout)
+                            + ": it alone keeps the workspace running (" + o.failure() + ")");
                 }
                 s.degraded = true;
                 s.detail = "degraded: " + o.failure();
@@ -290,6 +320,7 @@ public final class IdleTracker {
             lastActivityWall = wall - (now - activeAt) / 1_000_000;
             warned = false;
         }
+        lastPollEndNanos = clock.nanoTime();
         long idle = now - lastActivityNanos;
         if (lifetimeReached(now)) {
             return stopping(Decision.STOP_LIFETIME, now, wall);
@@ -305,19 +336,28 @@ public final class IdleTracker {
         return Decision.CONTINUE;
     }
 
-    /** A poll that comes far later than the interval: the agent did not run (a freeze); remember how long. */
-    private void noteFreeze(long sampledAt) {
-        if (pollInterval != null && lastPollNanos != Long.MIN_VALUE) {
-            long gap = sampledAt - lastPollNanos;
-            long expected = pollInterval.toNanos() + FREEZE_SLACK.toNanos();
-            if (gap > expected) {
-                frozenMillis = (gap - pollInterval.toNanos()) / 1_000_000;
-                frozenEndNanos = sampledAt;
-                log.accept("idlewatch: the agent did not run for " + Durations.formatSeconds(frozenMillis)
-                        + " (the container was frozen, e.g. docker pause, or the host was suspended)");
-            }
+    /**
+     * A poll that starts far later than the interval after the last one ended: the agent did not
+     * run (the container was frozen). Remembers how long, logs it, and returns true.
+     */
+    private boolean resumedFromFreeze(long sampledAt) {
+        if (pollInterval == null || lastPollEndNanos == Long.MIN_VALUE) {
+            return false;
         }
-        lastPollNanos = sampledAt;
+        long gap = sampledAt - lastPollEndNanos;
+        if (gap <= pollInterval.toNanos() + FREEZE_SLACK.toNanos()) {
+            return false;
+        }
+        frozenMillis = (gap - pollInterval.toNanos()) / 1_000_000;
+        frozenEndNanos = sampledAt;
+        log.accept("idlewatch: " + resumedText() + " (the container was frozen, e.g. docker pause);"
+                + " counts as activity");
+        return true;
+    }
+
+    /** {@code resumed after 40s frozen}. */
+    private String resumedText() {
+        return "resumed after " + Durations.formatSeconds(frozenMillis) + " frozen";
     }
 
     private boolean lifetimeReached(long now) {
@@ -368,20 +408,20 @@ public final class IdleTracker {
         stopDecision = d;
         state = "stopping";
         String line = reasonText(d, now);
-        long frozen = frozenBefore(now);
+        long frozen = frozenBefore();
         if (frozen >= 0) {
-            line += "; the container had been frozen for " + Durations.formatSeconds(frozen) + " just before";
+            line += "; the container had been frozen for " + Durations.formatSeconds(frozen) + " before that";
         }
         stop = new StopInfo(d == Decision.STOP_IDLE ? "idle" : "lifetime", wall, exitCode, line, frozen);
         return d;
     }
 
-    /** The freeze this stop follows (detected within the last two polls), else -1. */
-    private long frozenBefore(long now) {
-        if (frozenMillis < 0 || pollInterval == null) {
-            return -1;
-        }
-        return now - frozenEndNanos <= 2 * pollInterval.toNanos() + FREEZE_SLACK.toNanos() ? frozenMillis : -1;
+    /**
+     * The freeze in the run-up to this stop: the one whose end is the last activity (or came after
+     * it, as a freeze a lifetime stop follows), else -1. The idle period itself never includes it.
+     */
+    private long frozenBefore() {
+        return frozenMillis >= 0 && frozenEndNanos >= lastActivityNanos ? frozenMillis : -1;
     }
 
     /** Counts as activity now ({@code idlewatch touch}). */
@@ -534,6 +574,9 @@ public final class IdleTracker {
                 b.append(ago(now - s.lastFiredNanos));
             }
         }
+        if (frozenMillis >= 0) {
+            b.append(", resume ").append(ago(now - frozenEndNanos)).append(" (").append(resumedText()).append(')');
+        }
         if (lastTouchNanos >= 0) { // reasons come cut and cleaned by ControlProtocol.clip, where they enter
             b.append(", touch ").append(ago(now - lastTouchNanos));
             if (lastTouchReason != null && !lastTouchReason.isBlank()) {
@@ -576,7 +619,7 @@ public final class IdleTracker {
         List<SignalStatus> list = new ArrayList<>(states.size());
         for (SignalState s : states) {
             list.add(new SignalStatus(s.name, s.signal != null, s.lastFiredWall, s.degraded, s.detail,
-                    s.lastFiredDetail));
+                    s.lastFiredDetail, s.degraded ? s.degradedSinceWall : -1));
         }
         long left = maxLifetime == null ? -1 : Math.max(0, (maxLifetime.toNanos() - (now - startNanos)) / 1_000_000);
         return new Status(state, wall, startWall, (now - lastActivityNanos) / 1_000_000, timeout, maxLifetime, left,

@@ -102,7 +102,7 @@ public final class StateFile {
         List<StateRecord.Signal> signals = new ArrayList<>(s.signals().size());
         for (IdleTracker.SignalStatus sig : s.signals()) {
             signals.add(new StateRecord.Signal(sig.name(), sig.enabled(), time(sig.lastFiredEpochMillis()),
-                    sig.lastFiredDetail(), sig.degraded(), sig.detail()));
+                    sig.lastFiredDetail(), sig.degraded(), sig.detail(), time(sig.degradedSinceEpochMillis())));
         }
         IdleTracker.StopInfo stop = s.stop();
         return new StateRecord(VERSION, workspace, s.state(), time(s.nowEpochMillis()), time(s.startedEpochMillis()),

@@ -38,7 +38,7 @@ public final class Signals {
                 case "http" -> signals.add(new HttpSignal(config.httpPorts(), config.httpLoopback(),
                         new NetlinkTcpSource(), new ProcNetTcpSource(paths.proc()), own));
                 case "opencode" -> signals.add(new OpencodeSignal(config.httpPorts(), config.opencodeUsername(),
-                        config.opencodePassword(), own));
+                        config.opencodePassword(), config.opencodeStall(), own));
                 default -> throw new IllegalArgumentException("unknown signal " + name);
             }
         }

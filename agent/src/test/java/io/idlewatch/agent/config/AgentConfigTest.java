@@ -56,7 +56,7 @@ class AgentConfigTest {
         assertEquals("opencode", c.opencodeUsername());
         assertNull(c.opencodePassword());
         assertEquals("idlewatch: config: timeout=off max_lifetime=off max_timeout=off"
-                + " signals=cpu,exec,tty,http,opencode cpu_threshold=10% http_ports=4096 http_loopback=false"
+                + " signals=cpu,exec,tty,http,opencode cpu_threshold=10% http_ports=4096 http_loopback=false opencode_stall=30m"
                 + " poll_interval=5s warn_before=5m pre_stop=none stop_grace=8s exit_code=0 config=none", c.describe());
     }
 
@@ -65,7 +65,7 @@ class AgentConfigTest {
         AgentConfig c = load("IDLEWATCH_TIMEOUT", "1h30m", "IDLEWATCH_MAX_LIFETIME", "1d",
                 "IDLEWATCH_MAX_TIMEOUT", "4h", "IDLEWATCH_SIGNALS", " HTTP , cpu,http",
                 "IDLEWATCH_CPU_THRESHOLD", "2.5%", "IDLEWATCH_HTTP_PORTS", "8080, 4096,8080",
-                "IDLEWATCH_HTTP_LOOPBACK", "yes", "IDLEWATCH_POLL_INTERVAL", "500ms",
+                "IDLEWATCH_HTTP_LOOPBACK", "yes", "IDLEWATCH_OPENCODE_STALL", "off", "IDLEWATCH_POLL_INTERVAL", "500ms",
                 "IDLEWATCH_WARN_BEFORE", "0", "IDLEWATCH_PRE_STOP", "save-work --to 'my dir' \"a b\"",
                 "IDLEWATCH_STOP_GRACE", "30", "IDLEWATCH_EXIT_CODE", "3", "IDLEWATCH_WORKSPACE", "demo",
                 "OPENCODE_SERVER_PASSWORD", "pw", "OPENCODE_SERVER_USERNAME", "me");
@@ -85,7 +85,7 @@ class AgentConfigTest {
         assertEquals("me", c.opencodeUsername());
         assertEquals("pw", c.opencodePassword());
         assertEquals("idlewatch: config: timeout=1h30m max_lifetime=1d max_timeout=4h signals=cpu,http"
-                + " cpu_threshold=2.5% http_ports=8080,4096 http_loopback=true poll_interval=500ms warn_before=0s"
+                + " cpu_threshold=2.5% http_ports=8080,4096 http_loopback=true opencode_stall=off poll_interval=500ms warn_before=0s"
                 + " pre_stop=\"save-work --to 'my dir' \\\"a b\\\"\" stop_grace=30s exit_code=3 workspace=demo"
                 + " config=none", c.describe());
         assertFalse(c.describe().contains("pw"), "secrets stay out of the log");
@@ -107,6 +107,7 @@ class AgentConfigTest {
         "IDLEWATCH_HTTP_PORTS    | 0     | IDLEWATCH_HTTP_PORTS=\"0\": port 0 is outside 1-65535; use comma-separated ports like 4096,8080",
         "IDLEWATCH_HTTP_PORTS    | http  | IDLEWATCH_HTTP_PORTS=\"http\": 'http' is not a port number; use comma-separated ports like 4096,8080",
         "IDLEWATCH_HTTP_LOOPBACK | maybe | IDLEWATCH_HTTP_LOOPBACK=\"maybe\": not a boolean; use true or false",
+        "IDLEWATCH_OPENCODE_STALL | 30min | IDLEWATCH_OPENCODE_STALL=\"30min\": unknown unit 'min'; use a duration like 30m, or off",
         "IDLEWATCH_POLL_INTERVAL | 50ms  | IDLEWATCH_POLL_INTERVAL=\"50ms\": below the minimum 100ms; use a duration of at least 100ms like 5s",
         "IDLEWATCH_POLL_INTERVAL | 0     | IDLEWATCH_POLL_INTERVAL=\"0\": below the minimum 100ms; use a duration of at least 100ms like 5s",
         "IDLEWATCH_WARN_BEFORE   | 5 min | IDLEWATCH_WARN_BEFORE=\"5 min\": unexpected ' '; use a duration like 5m, or 0 for no notice",
@@ -212,7 +213,7 @@ class AgentConfigTest {
                 assertThrows(ConfigException.class, () -> load("IDLEWATCH_CONFIG", file.toString())).getMessage());
         Files.writeString(file, "timeout = \"30m\"\nidle_timeout = \"1h\"\n");
         assertEquals(file + " line 2: unknown key 'idle_timeout'; use one of cpu_threshold, exit_code, http_loopback,"
-                + " http_ports, max_lifetime, max_timeout, poll_interval, pre_stop, signals, stop_grace, timeout,"
+                + " http_ports, max_lifetime, max_timeout, opencode_stall, poll_interval, pre_stop, signals, stop_grace, timeout,"
                 + " warn_before, workspace",
                 assertThrows(ConfigException.class, () -> load("IDLEWATCH_CONFIG", file.toString())).getMessage());
         Files.writeString(file, "http_ports = [4096, 99999]\n");

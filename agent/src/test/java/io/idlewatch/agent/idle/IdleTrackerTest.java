@@ -152,12 +152,19 @@ class IdleTrackerTest {
         assertEquals("http", s.name());
         assertTrue(s.degraded());
         assertEquals("degraded: sock_diag answered error 13", s.detail());
-        assertEquals(List.of("idlewatch: signal http degraded (counts as activity): sock_diag answered error 13"),
-                log, "logged once, not every poll");
+        assertEquals(List.of("idlewatch: signal http degraded (counts as activity): sock_diag answered error 13",
+                "idlewatch: signal http degraded without a break for 1m10s, longer than the idle timeout 1m:"
+                        + " it alone keeps the workspace running (sock_diag answered error 13)"),
+                log, "logged once each, not every poll");
+        assertEquals(FakeClock.EPOCH + 10_000, s.degradedSinceEpochMillis(), "since its first failure");
+        assertTrue(StatusTextAccess.render(t.status()).contains("http: degraded for 1h39m50s, longer than the timeout"
+                + " (sock_diag answered error 13)"), StatusTextAccess.render(t.status()));
+        log.remove(1);
 
         http.failure = null;
         assertEquals(Decision.CONTINUE, pollAfter(t, Duration.ofSeconds(10)));
         assertEquals("idlewatch: signal http recovered: http quiet", log.get(1));
+        assertEquals(-1, t.status().signals().get(3).degradedSinceEpochMillis(), "no run of failures now");
         assertEquals(Decision.STOP_IDLE, pollAfter(t, Duration.ofSeconds(60)));
     }
 
@@ -315,17 +322,77 @@ class IdleTrackerTest {
         assertEquals(137, t.stopInfo().exitCode());
     }
 
-    /** docker pause, then unpause: the stop that follows says the container was frozen, and how long. */
+    /**
+     * docker pause for longer than the timeout, then unpause: whoever unpaused it wants to use it.
+     * The end of the freeze is activity, so the stop comes a whole timeout later, and says how long
+     * the container had been frozen.
+     */
     @Test
-    void aStopAfterAFreezeSaysSo() {
-        IdleTracker t = new IdleTracker(all, clock, Duration.ofMinutes(30), null, null, Duration.ZERO, 0, log::add,
+    void unpauseCountsAsUse() {
+        IdleTracker t = new IdleTracker(all, clock, Duration.ofSeconds(30), null, null, Duration.ZERO, 0, log::add,
+                Duration.ofSeconds(5), IdleTracker.INLINE);
+        for (int i = 0; i < 5; i++) {
+            pollAfter(t, Duration.ofSeconds(5));
+        }
+        assertEquals(25_000, t.idleMillis());
+        assertEquals(Decision.CONTINUE, pollAfter(t, Duration.ofSeconds(45)), "frozen 40s between two polls");
+        assertEquals(0, t.idleMillis());
+        assertEquals(IdleTracker.RESUME, t.status().lastActivitySignal());
+        assertTrue(log.get(log.size() - 1).contains("resumed after 40s frozen"), log.toString());
+        for (int i = 0; i < 5; i++) {
+            assertEquals(Decision.CONTINUE, pollAfter(t, Duration.ofSeconds(5)), "poll " + i + " after the unpause");
+        }
+        assertEquals(Decision.STOP_IDLE, pollAfter(t, Duration.ofSeconds(5)));
+        IdleTracker.StopInfo stop = t.stopInfo();
+        assertEquals(40_000, stop.frozenMillis());
+        assertTrue(stop.detail().startsWith("idle 30s >= timeout 30s"), stop.detail());
+        assertTrue(stop.detail().contains("resume 30s ago (resumed after 40s frozen)"), stop.detail());
+        assertTrue(stop.detail().endsWith("; the container had been frozen for 40s before that"), stop.detail());
+    }
+
+    /** A freeze long past, followed by other activity, is not what the stop follows. */
+    @Test
+    void anOldFreezeIsNotInTheStop() {
+        IdleTracker t = new IdleTracker(all, clock, Duration.ofSeconds(30), null, null, Duration.ZERO, 0, log::add,
                 Duration.ofSeconds(5), IdleTracker.INLINE);
         pollAfter(t, Duration.ofSeconds(5));
-        assertEquals(Decision.STOP_IDLE, pollAfter(t, Duration.ofHours(1)));
-        IdleTracker.StopInfo stop = t.stopInfo();
-        assertEquals(3_600_000 - 5_000, stop.frozenMillis());
-        assertTrue(stop.detail().endsWith("; the container had been frozen for 59m55s just before"), stop.detail());
-        assertTrue(log.get(log.size() - 1).contains("did not run for 59m55s"), log.toString());
+        pollAfter(t, Duration.ofMinutes(10));
+        http.fireNext = true;
+        pollAfter(t, Duration.ofSeconds(5));
+        Decision d = Decision.CONTINUE;
+        while (d == Decision.CONTINUE) {
+            d = pollAfter(t, Duration.ofSeconds(5));
+        }
+        assertEquals(Decision.STOP_IDLE, d);
+        assertEquals(-1, t.stopInfo().frozenMillis());
+        assertEquals("http", t.status().lastActivitySignal());
+    }
+
+    /** A slow sample (a sensor near its deadline) is not a freeze: the gap is measured between polls. */
+    @Test
+    void aSlowSampleIsNotAFreeze() {
+        ActivitySignal slow = new ActivitySignal() {
+            @Override
+            public String name() {
+                return "cpu";
+            }
+
+            @Override
+            public Reading sample(long monotonicNanos) {
+                clock.advance(Duration.ofSeconds(8)); // every sample takes 8 s, well past the slack
+                return Reading.quiet("slow");
+            }
+        };
+        IdleTracker t = new IdleTracker(List.of(slow), clock, Duration.ofSeconds(60), null, null, Duration.ZERO, 0,
+                log::add, Duration.ofSeconds(5), IdleTracker.INLINE);
+        Decision d = Decision.CONTINUE;
+        int polls = 0;
+        while (d == Decision.CONTINUE && polls++ < 100) {
+            d = pollAfter(t, Duration.ofSeconds(5));
+        }
+        assertEquals(Decision.STOP_IDLE, d);
+        assertEquals(-1, t.stopInfo().frozenMillis());
+        assertTrue(log.isEmpty(), log.toString());
     }
 
     @Test

@@ -97,7 +97,7 @@ class StateFileTest {
                 + "\"cpu\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"},"
                 + "\"exec\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"},"
                 + "\"tty\":{\"enabled\":true,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":true,"
-                + "\"detail\":\"degraded: bad \\\"pts\\\" \\\\ \\u0001\"},"
+                + "\"degraded_since\":\"2026-11-22T07:59:00Z\",\"detail\":\"degraded: bad \\\"pts\\\" \\\\ \\u0001\"},"
                 + "\"http\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"},"
                 + "\"opencode\":{\"enabled\":false,\"last_fired\":null,\"last_fired_detail\":null,\"degraded\":false,\"detail\":\"disabled\"}},"
                 + "\"stop\":{\"reason\":\"lifetime\",\"at\":\"2026-11-22T08:00:00Z\",\"exit_code\":0,"
@@ -189,9 +189,11 @@ class StateFileTest {
         IdleTracker t = tracker(Duration.ofMinutes(1), null);
         t.poll();
         clock.advance(Duration.ofMinutes(5)); // docker pause: no poll for five minutes
-        assertEquals(IdleTracker.Decision.STOP_IDLE, t.poll());
+        assertEquals(IdleTracker.Decision.CONTINUE, t.poll(), "the unpause counts as use");
+        pollUntilStop(t, false);
         StateRecord r = written(t.status(), "frozen");
         assertEquals(StateRecord.STATE_STOPPING, r.state());
+        assertEquals(IdleTracker.RESUME, r.lastActivitySignal());
         assertEquals(Duration.ofMinutes(5).minusSeconds(2), r.stop().frozen());
         assertNull(r.lifetimeLeft(), "no cap");
         assertNull(r.maxLifetime());

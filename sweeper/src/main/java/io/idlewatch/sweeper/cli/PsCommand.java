@@ -112,7 +112,7 @@ final class PsCommand implements Callable<Integer> {
     /** Idle time only from a record that is live (or final, as of the stop); else what the record is. */
     private static String idleColumn(WorkspaceStatus w, WorkspaceStatus.Record record, Instant now) {
         return switch (record) {
-            case LIVE, FINAL -> idle(w.agent().orElseThrow());
+            case LIVE, FINAL -> idle(w.agent().orElseThrow()) + degradedPastTimeout(w.agent().orElseThrow());
             case STALE -> w.up() ? (w.container().state().equals("paused") ? "paused" : "stale")
                     + " (" + updated(w, now) + ")" : UNKNOWN;
             case NONE -> UNKNOWN;
@@ -125,6 +125,17 @@ final class PsCommand implements Callable<Integer> {
         return w.sinceUpdate(now).map(age -> age.isNegative()
                 ? "updated " + Durations.formatShort(age.negated()) + " ahead"
                 : "updated " + Durations.formatShort(age) + " ago").orElse("no update time");
+    }
+
+    /**
+     * {@code , opencode degraded 42m}: a sensor degraded without a break for longer than the idle
+     * timeout, which alone keeps the workspace running (a broken sensor counts as activity).
+     */
+    static String degradedPastTimeout(AgentState agent) {
+        StringBuilder b = new StringBuilder();
+        agent.degradedPastTimeout().forEach((name, d) -> b.append(", ").append(name).append(" degraded ")
+                .append(Durations.formatShort(d)));
+        return b.toString();
     }
 
     /** {@code idle: 23m / 30m}, or {@code idle: 23m / off}; as of the agent's last write (every poll). */
@@ -186,6 +197,8 @@ final class PsCommand implements Callable<Integer> {
             o.put("timeout_ms", agent.flatMap(AgentState::timeout).map(Duration::toMillis).orElse(null));
             o.put("last_activity", agent.flatMap(AgentState::lastActivity).map(Instant::toString).orElse(null));
             o.put("last_activity_signal", agent.flatMap(AgentState::lastActivitySignal).orElse(null));
+            var degraded = o.putArray("degraded_past_timeout"); // sensors that alone keep it running
+            agent.ifPresent(a -> a.degradedPastTimeout().keySet().forEach(degraded::add));
             o.put("lifetime_left_ms", record == WorkspaceStatus.Record.LIVE
                     ? agent.flatMap(AgentState::lifetimeLeft).map(Duration::toMillis).orElse(null) : null);
             o.put("stop_reason", agent.flatMap(AgentState::stop).flatMap(AgentState.Stop::reason).orElse(null));

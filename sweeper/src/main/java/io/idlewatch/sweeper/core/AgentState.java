@@ -145,7 +145,8 @@ public record AgentState(JsonNode raw, StateRecord record) {
                     instant(s, StateRecord.Signal.FIELD_LAST_FIRED),
                     text(s, StateRecord.Signal.FIELD_LAST_FIRED_DETAIL),
                     bool(s, StateRecord.Signal.FIELD_DEGRADED),
-                    text(s, StateRecord.Signal.FIELD_DETAIL)));
+                    text(s, StateRecord.Signal.FIELD_DETAIL),
+                    instant(s, StateRecord.Signal.FIELD_DEGRADED_SINCE)));
         }
         return list;
     }
@@ -186,6 +187,41 @@ public record AgentState(JsonNode raw, StateRecord record) {
 
     public Optional<String> lastActivitySignal() {
         return Optional.ofNullable(record.lastActivitySignal());
+    }
+
+    /**
+     * Each signal degraded without a break for longer than the idle timeout, as of the agent's last
+     * write, with how long: a broken sensor counts as activity, so such a workspace never stops.
+     */
+    public Map<String, Duration> degradedPastTimeout() {
+        Map<String, Duration> out = new java.util.LinkedHashMap<>();
+        Optional<Duration> timeout = timeout();
+        Optional<Instant> at = updated();
+        if (timeout.isEmpty() || at.isEmpty()) {
+            return out;
+        }
+        for (StateRecord.Signal s : record.signals()) {
+            if (Boolean.TRUE.equals(s.degraded()) && s.degradedSince() != null) {
+                Duration d = Duration.between(s.degradedSince(), at.get());
+                if (d.compareTo(timeout.get()) > 0) {
+                    out.put(s.name(), d);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Each degraded signal with how long it has been degraded without a break (when the agent says). */
+    public Map<String, Duration> degradedFor() {
+        Map<String, Duration> out = new java.util.LinkedHashMap<>();
+        Optional<Instant> at = updated();
+        for (StateRecord.Signal s : record.signals()) {
+            if (at.isPresent() && Boolean.TRUE.equals(s.degraded()) && s.degradedSince() != null) {
+                Duration d = Duration.between(s.degradedSince(), at.get());
+                out.put(s.name(), d.isNegative() ? Duration.ZERO : d);
+            }
+        }
+        return out;
     }
 
     public Optional<Stop> stop() {

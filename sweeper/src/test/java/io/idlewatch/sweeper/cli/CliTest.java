@@ -348,6 +348,28 @@ class CliTest {
         assertTrue(byName.get("hung").path("exit_code").isNull(), "running: no exit code");
     }
 
+    /**
+     * A sensor degraded without a break for longer than the idle timeout keeps the workspace up
+     * for good (a broken sensor counts as activity): ps says so, so an operator can see it.
+     */
+    @Test
+    void psSaysWhenASensorHasBeenDegradedLongerThanTheTimeout() throws IOException {
+        var wedged = docker.add("wedged", "running", HOUR_AGO);
+        docker.stateFiles.put(wedged.id, utf8("{\"state\":\"running\",\"updated\":\"2026-11-22T07:00:00Z\","
+                + "\"poll_interval_ms\":5000,\"idle_ms\":0,\"timeout_ms\":1800000,\"signals\":{"
+                + "\"http\":{\"enabled\":true,\"degraded\":true,\"degraded_since\":\"2026-11-22T06:55:00Z\"},"
+                + "\"opencode\":{\"enabled\":true,\"degraded\":true,\"degraded_since\":\"2026-11-22T06:18:00Z\","
+                + "\"detail\":\"degraded: opencode on port 4096: no complete answer within 500 ms\"}}}"));
+
+        Run run = run("ps");
+
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(normalise(run.outLines()).contains(
+                "wedged | 000000000001 | running | idle: 0s / 30m, opencode degraded 42m | - | - | -"), run.out());
+        JsonNode json = new ObjectMapper().readTree(run("ps", "--json").out());
+        assertEquals("[\"opencode\"]", json.get(0).path("degraded_past_timeout").toString(), json.toString());
+    }
+
     static final List<String> EXPECTED_PS = List.of(
             "NAME | CONTAINER | STATE | IDLE | LAST ACTIVITY | LIFETIME LEFT | STOPPED | KEPT UNTIL",
             "bare | 000000000005 | exited | - | - | - | no final record (exit 0) | -",

@@ -58,7 +58,9 @@ class WatchMetricsTest {
         var alpha = docker.add("ws-a-1", "running", HOUR_AGO, "io.idlewatch.workspace=alpha");
         docker.stateFiles.put(alpha.id, ("{\"version\":1,\"workspace\":\"alpha\",\"state\":\"running\","
                 + "\"updated\":\"2026-11-22T06:59:58Z\",\"idle_ms\":1380000,\"timeout_ms\":1800000,"
-                + "\"last_activity\":\"2026-11-22T06:37:00Z\",\"last_activity_signal\":\"http\"}").getBytes(StandardCharsets.UTF_8));
+                + "\"last_activity\":\"2026-11-22T06:37:00Z\",\"last_activity_signal\":\"http\",\"signals\":{"
+                + "\"opencode\":{\"enabled\":true,\"degraded\":true,\"degraded_since\":\"2026-11-22T06:18:00Z\"}}}")
+                .getBytes(StandardCharsets.UTF_8));
         var quote = docker.add("ws-q", "running", HOUR_AGO, "io.idlewatch.workspace=we\"ird\\name\u001b[2J");
         docker.stateFiles.put(quote.id, ("{\"version\":1,\"state\":\"running\",\"updated\":\"2026-11-22T06:59:59Z\","
                 + "\"idle_ms\":5000,\"timeout_ms\":null,\"last_activity\":\"2026-11-22T06:59:55Z\",\"last_activity_signal\":\"tty\"}")
@@ -123,6 +125,13 @@ class WatchMetricsTest {
                             + row.path("last_activity_signal").asText() + "\",workspace=\"" + ws + "\"}"));
         }
         assertEquals(3, checked);
+        // a sensor degraded without a break: how long, as of the agent's last write (an alert compares it
+        // with the idle timeout), and no series for the sensors that are not degraded
+        List<String> degraded = scraped.keySet().stream().filter(k -> k.startsWith("idlewatch_workspace_signal_degraded_seconds"))
+                .toList();
+        assertEquals(1, degraded.size(), degraded.toString());
+        assertTrue(degraded.get(0).contains("signal=\"opencode\"") && degraded.get(0).contains("workspace=\"alpha\""), degraded.get(0));
+        assertEquals(41 * 60 + 58.0, scraped.get(degraded.get(0)));
         assertFalse(scraped.keySet().stream().anyMatch(k -> k.contains("\u001b")), "no escape sequences in label values");
     }
 

@@ -58,6 +58,14 @@ import java.util.Arrays;
  * connection, or of a connection a dump also saw) lowers the level; the confirmed
  * level follows it down, so such a dip hides at most the short connections of the
  * same or the next interval.
+ *
+ * <p>Bounded: at most {@link #MAX_LOOPBACK} loopback connections remembered
+ * (1 MiB) and {@link #MAX_CANDIDATES} candidate sockets a scan (1 MiB), whatever
+ * the workload does. Before the table grows, connections no recent scan showed
+ * make room; a new loopback connection that still finds no room is not
+ * accounted, and the scan is marked {@link #overflowed}: the http signal counts
+ * it as activity and starts the accounting over. The table shrinks back as its
+ * connections are forgotten.
  */
 final class AcceptLedger {
     static final long FORGET_NANOS = 120_000_000_000L;
@@ -68,6 +76,17 @@ final class AcceptLedger {
      * scans may have taken it.
      */
     static final int STRANGER_SCANS = 3;
+    /**
+     * The most loopback connections remembered: 16,384 slots of 64 bytes, 1 MiB. Before the
+     * table grows or when it is full, it forgets the connections none of the last three scans
+     * showed, so this bounds the loopback connections alive at once, not those of the
+     * two minutes a connection is otherwise remembered.
+     */
+    static final int MAX_LOOPBACK = 8_192;
+    /** The most candidate sockets (new, or loopback) one scan keeps: 16 bytes each, 1 MiB. */
+    static final int MAX_CANDIDATES = 65_536;
+    private static final int MIN_SLOTS = 64;
+    private static final long IS_NEW = 1L << 33;
 
     private static final int SYN_SENT = 2;
     private static final int SYN_RECV = 3;
@@ -103,6 +122,10 @@ final class AcceptLedger {
     private long[] table = new long[64 * STRIDE];
     private long scanNo;
     private int size;
+    /** The scan that last made room by forgetting connections no recent scan showed. */
+    private long evictedScan;
+    /** This scan showed a new connection the bounds left no room for. */
+    private boolean overflowed;
 
     private boolean baselined;
     private long passive0;
@@ -133,11 +156,12 @@ final class AcceptLedger {
             listening[p >>> 6] &= ~(1L << p);
         }
         listeningCount = 0;
-        if (candIds.length > 1024 && candIds.length > 4 * candCount) {
+        if (candIds.length > 64 && candIds.length > 4 * candCount) {
             candIds = new long[64]; // a burst of new sockets is over: give the memory back
             candPorts = new long[64];
         }
         candCount = 0;
+        overflowed = false;
         outsideNew = 0;
         newLoopbackServerPort = 0;
     }
@@ -177,11 +201,16 @@ final class AcceptLedger {
             outsideNew++;
             return;
         }
+        if (candCount == MAX_CANDIDATES) {
+            overflowed |= isNew; // a new socket that cannot be accounted
+            return;
+        }
         if (candCount == candIds.length) {
             candIds = Arrays.copyOf(candIds, candCount * 2);
             candPorts = Arrays.copyOf(candPorts, candCount * 2);
         }
-        candPorts[candCount] = ((long) localPort << 17) | ((long) remotePort << 1) | (loopback ? 1 : 0);
+        candPorts[candCount] = ((long) localPort << 17) | ((long) remotePort << 1) | (loopback ? 1 : 0)
+                | (isNew ? IS_NEW : 0);
         candIds[candCount] = id;
         candCount++;
     }
@@ -219,7 +248,7 @@ final class AcceptLedger {
             if ((ports & 1) == 0) {
                 continue;
             }
-            int localPort = (int) (ports >>> 17);
+            int localPort = (int) (ports >>> 17) & 0xFFFF;
             int remotePort = (int) (ports >>> 1) & 0xFFFF;
             boolean serverSide = isListening(localPort);
             int at = find(loopbackKey(serverSide ? localPort : remotePort, serverSide ? remotePort : localPort));
@@ -229,7 +258,7 @@ final class AcceptLedger {
         }
         for (int i = 0; i < candCount; i++) {
             long ports = candPorts[i];
-            int localPort = (int) (ports >>> 17);
+            int localPort = (int) (ports >>> 17) & 0xFFFF;
             int remotePort = (int) (ports >>> 1) & 0xFFFF;
             boolean serverSide = isListening(localPort);
             if ((ports & 1) == 0) {
@@ -240,7 +269,8 @@ final class AcceptLedger {
             }
             int server = serverSide ? localPort : remotePort;
             int client = serverSide ? remotePort : localPort;
-            if (touch(loopbackKey(server, client), now, serverSide, candIds[i], own.contains(client)) && !first) {
+            if (touch(loopbackKey(server, client), now, serverSide, candIds[i], own.contains(client),
+                    (ports & IS_NEW) != 0) && !first) {
                 fresh++;
                 inside++;
                 if (newLoopbackServerPort == 0 && isWatched(server)) {
@@ -284,6 +314,15 @@ final class AcceptLedger {
         return Math.max(0, rise);
     }
 
+    /**
+     * Whether this scan showed a new connection the bounds ({@link #MAX_LOOPBACK},
+     * {@link #MAX_CANDIDATES}) left no room for: the accounting cannot be trusted and
+     * the caller counts the scan as activity and calls {@link #reset}.
+     */
+    boolean overflowed() {
+        return overflowed;
+    }
+
     /** Server port of the first loopback connection to a watched port this scan showed first, or 0. */
     int newLoopbackServerPort() {
         return newLoopbackServerPort;
@@ -303,13 +342,24 @@ final class AcceptLedger {
      * is this side's socket id: a different one on a side already seen is a new connection on
      * the same ports.
      */
-    private boolean touch(long key, long now, boolean serverSide, long id, boolean isOwn) {
-        if ((size + 1) * 2 > capacity()) {
-            rehash(capacity() * 2, Long.MIN_VALUE);
-        }
+    private boolean touch(long key, long now, boolean serverSide, long id, boolean isOwn, boolean isNew) {
         int at = find(key);
         if (at < 0) {
-            at = -at - 1;
+            if ((size + 1) * 2 > capacity() && evictedScan != scanNo) {
+                // full, or about to grow: first forget the connections none of the last three scans
+                // showed (uncreditOwn looks that far back); once a scan, so a burst costs one
+                // rebuild a scan, not one a socket
+                evictedScan = scanNo;
+                rehash(MIN_SLOTS, Long.MIN_VALUE, scanNo - 2);
+            }
+            if (size >= MAX_LOOPBACK) {
+                overflowed |= isNew; // a socket seen before was accounted for when it was new
+                return false;
+            }
+            if ((size + 1) * 2 > capacity()) {
+                rehash(capacity() * 2, Long.MIN_VALUE, Long.MIN_VALUE);
+            }
+            at = -find(key) - 1;
             table[at + KEY] = key;
             table[at + SEEN] = now;
             table[at + SERVER_ID] = serverSide ? id : 0;
@@ -404,23 +454,55 @@ final class AcceptLedger {
         long cutoff = now - FORGET_NANOS;
         for (int at = 0; at < table.length; at += STRIDE) {
             if (table[at + KEY] != 0 && table[at + SEEN] < cutoff) {
-                rehash(capacity(), cutoff);
+                rehash(MIN_SLOTS, cutoff, Long.MIN_VALUE); // and back to the size the rest needs
                 return;
             }
         }
     }
 
-    /** Rebuilds the table with {@code capacity} slots, dropping keys last seen before {@code cutoff}. */
-    private void rehash(int capacity, long cutoff) {
+    private boolean keeps(long[] t, int j, long cutoff, long minScan) {
+        return t[j + KEY] != 0 && t[j + SEEN] >= cutoff && Math.max(t[j + SERVER_SCAN], t[j + CLIENT_SCAN]) >= minScan;
+    }
+
+    /**
+     * Rebuilds the table, dropping keys last seen before {@code cutoff} or shown by no scan since
+     * {@code minScan}, with at least {@code minSlots} slots and room for the rest at a load of 1/2.
+     */
+    private void rehash(int minSlots, long cutoff, long minScan) {
         long[] old = table;
-        table = new long[capacity * STRIDE];
+        int kept = 0;
+        for (int j = 0; j < old.length; j += STRIDE) {
+            if (keeps(old, j, cutoff, minScan)) {
+                kept++;
+            }
+        }
+        int slots = Math.max(minSlots, MIN_SLOTS);
+        while (slots < kept * 2) { // a load of at most 1/2
+            slots *= 2;
+        }
+        table = new long[slots * STRIDE];
         size = 0;
         for (int j = 0; j < old.length; j += STRIDE) {
-            if (old[j + KEY] != 0 && old[j + SEEN] >= cutoff) {
+            if (keeps(old, j, cutoff, minScan)) {
                 System.arraycopy(old, j, table, -find(old[j + KEY]) - 1, STRIDE);
                 size++;
             }
         }
+    }
+
+    /** Bytes the ledger's tables hold now. */
+    long tableBytes() {
+        return table.length * 8L + candIds.length * 16L;
+    }
+
+    @Override
+    public String toString() {
+        return "ledger: " + size + " of " + capacity() + " slots, " + candIds.length + " candidates";
+    }
+
+    /** Slots in the loopback table (for tests: that it shrinks back). */
+    int slots() {
+        return capacity();
     }
 
     /** Loopback connections remembered (for tests). */

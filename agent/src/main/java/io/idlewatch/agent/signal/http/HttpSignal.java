@@ -1,5 +1,6 @@
 package io.idlewatch.agent.signal.http;
 
+import io.idlewatch.agent.Log;
 import io.idlewatch.agent.signal.ActivitySignal;
 
 import java.io.IOException;
@@ -31,6 +32,8 @@ public final class HttpSignal implements ActivitySignal {
     private static final int NEW = 1;
     private static final int BYTES = 2;
     private static final int UNREAD = 3;
+    /** A drop in the tables' size worth handing back to the system (see {@link #giveMemoryBack}). */
+    private static final long GIVE_BACK_BYTES = 1024 * 1024;
 
     private final int[] ports;
     private final boolean loopback;
@@ -45,6 +48,11 @@ public final class HttpSignal implements ActivitySignal {
 
     private int connections;
     private boolean baselined;
+    /** Over a bound since this scan's predecessor: said once in the log, every scan in the detail. */
+    private boolean overBound;
+    /** The tables' largest size since they last gave memory back, and the full GCs still to run. */
+    private long peakTableBytes;
+    private int gcsLeft;
     private long lastSample;
 
     // first evidence found in the current scan
@@ -107,6 +115,11 @@ public final class HttpSignal implements ActivitySignal {
             unexplained = passiveAfter < 0 ? 0
                     : ledger.end(ownConnects, resets, active, passive, passiveAfter, monotonicNanos);
         }
+        boolean bound = seen.overflowed() || ledger.overflowed();
+        if (bound) {
+            ledger.reset(); // it missed connections: start the accounting over
+        }
+        giveMemoryBack();
         boolean first = !baselined;
         baselined = true;
         long previousSample = lastSample;
@@ -119,6 +132,20 @@ public final class HttpSignal implements ActivitySignal {
                 + (degraded == null && countersFailed == null ? ""
                 : " (degraded: " + (degraded == null ? countersFailed
                 : countersFailed == null ? degraded : degraded + "; " + countersFailed) + ")");
+        if (bound) {
+            String why = "http more than " + (seen.overflowed() ? SeenSockets.MAX_SOCKETS + " sockets"
+                    : AcceptLedger.MAX_LOOPBACK + " loopback connections") + " at once, beyond what the sensor"
+                    + " tracks: counted as activity" + suffix;
+            if (!overBound) {
+                Log.info(why);
+            }
+            overBound = true;
+            return Reading.fired(why);
+        }
+        if (overBound) {
+            overBound = false;
+            Log.info("http back within the sensor's bounds");
+        }
         if (first) {
             return quiet(connections, suffix);
         }
@@ -139,6 +166,26 @@ public final class HttpSignal implements ActivitySignal {
             case BYTES -> "http " + eventBytes + " client bytes from " + from + suffix;
             default -> "http " + eventBytes + " unread client bytes from " + from + suffix;
         });
+    }
+
+    /**
+     * Tables that held a burst shrink back as it goes; the JVM returns the heap they took to the
+     * system only after a full collection (the launcher has it keep at most 30% free), which a
+     * quiet agent may not need for hours: so a drop of a MiB or more is followed by one full
+     * collection on each of the next two samples (a few milliseconds on this heap).
+     */
+    private void giveMemoryBack() {
+        long bytes = seen.tableBytes() + ledger.tableBytes();
+        if (bytes >= peakTableBytes) {
+            peakTableBytes = bytes;
+        } else if (peakTableBytes - bytes >= GIVE_BACK_BYTES) {
+            peakTableBytes = bytes;
+            gcsLeft = 2;
+        }
+        if (gcsLeft > 0) {
+            gcsLeft--;
+            System.gc();
+        }
     }
 
     /** One dump, through the fallback for good when the source fails. */

@@ -8,10 +8,11 @@ package io.idlewatch.agent.signal.http;
  * accounting subtracts the count, so a probe that left no socket behind (a
  * server that kept writing after the probe closed resets the probe's TIME_WAIT)
  * is never taken for a client's short connection. Remembers the last
- * {@value #SIZE} ports, more than a TIME_WAIT minute of probes.
+ * {@value #SIZE} ports, more than a TIME_WAIT minute of probes (a busy opencode adds one
+ * connection per watched session to each probe).
  */
 public final class OwnClientPorts {
-    static final int SIZE = 128;
+    static final int SIZE = 512;
     private final int[] ports = new int[SIZE];
     private int next;
     private long connects;

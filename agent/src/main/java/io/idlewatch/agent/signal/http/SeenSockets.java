@@ -12,6 +12,11 @@ package io.idlewatch.agent.signal.http;
  * not show. So a scan costs time linear in the sockets, and memory is 16 bytes
  * a slot at a load of at most 3/4: 256 KiB for 10,000 connections. A table
  * that once held many shrinks back once they are gone.
+ *
+ * <p>Bounded by {@link #MAX_SOCKETS}: a workload can open as many sockets as its
+ * descriptor limits allow, and the agent's heap is 24 MB. A socket beyond the
+ * bound is not remembered (it reads as new every scan) and the scan is marked
+ * {@link #overflowed}, which the http signal counts as activity.
  */
 final class SeenSockets {
     /** Returned by {@link #see} for a socket the last scan did not show. */
@@ -19,6 +24,12 @@ final class SeenSockets {
     /** Id 0 marks a free slot; a real cookie 0 (never handed out by the kernel) is stored as this. */
     private static final long ZERO_ID = 0x5EED_0000_0000_0001L;
     private static final int MIN_CAPACITY = 64;
+    /**
+     * The most sockets remembered: 131,072 slots of 16 bytes, 2 MiB (3 MiB for the moment a
+     * table grows into the next). Far above a workspace's own (a 100,000-connection loopback
+     * burst leaves under 30,000 sockets, the kernel reusing TIME_WAIT ports), far below the heap.
+     */
+    static final int MAX_SOCKETS = 65_536;
 
     // pairs (key, value); value = (bytes + 1) << 1 | parity of the scan that last showed it
     // (bytes is -1 when the source has no byte count)
@@ -26,6 +37,7 @@ final class SeenSockets {
     private int count;
     private long parity;
     private boolean scanned; // a scan has begun since the last clear
+    private boolean overflowed; // this scan showed a socket beyond MAX_SOCKETS
 
     /** Starts a scan: forgets the sockets the last scan did not show. */
     void begin() {
@@ -33,6 +45,7 @@ final class SeenSockets {
             dropStale();
         }
         scanned = true;
+        overflowed = false;
         parity ^= 1;
         int capacity = capacityFor(count);
         if (capacity * 4 <= table.length / 2) { // a quarter of the slots would do: give memory back
@@ -61,6 +74,10 @@ final class SeenSockets {
             table[at + 1] = value;
             return (before >> 1) - 1; // shown by the last scan (or twice by this one: the same socket)
         }
+        if (count >= MAX_SOCKETS) {
+            overflowed = true; // not remembered: the signal counts the scan as activity
+            return NEW;
+        }
         if ((count + 1) * 4 > (table.length / 2) * 3) { // load factor 3/4
             table = rehash(table, table.length);
             at = find(table, key);
@@ -72,9 +89,19 @@ final class SeenSockets {
         return NEW;
     }
 
+    /** Whether this scan showed more sockets than {@link #MAX_SOCKETS}. */
+    boolean overflowed() {
+        return overflowed;
+    }
+
     /** Sockets remembered: those of the last scan and those this scan showed first. */
     int size() {
         return count;
+    }
+
+    /** Bytes the table holds now. */
+    long tableBytes() {
+        return table.length * 8L;
     }
 
     /** Slots in the table (for tests: that it shrinks back). */

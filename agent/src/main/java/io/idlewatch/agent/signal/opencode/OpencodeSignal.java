@@ -2,6 +2,7 @@ package io.idlewatch.agent.signal.opencode;
 
 import io.idlewatch.agent.signal.ActivitySignal;
 import io.idlewatch.agent.signal.http.OwnClientPorts;
+import io.idlewatch.contract.Durations;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -52,6 +53,15 @@ import java.util.Locale;
  *       a busy session must not be stopped over a misconfiguration. A 401 without
  *       that challenge is not opencode's.</li>
  * </ul>
+ *
+ * <p>A busy state can stick (opencode has left {@code /session/status} busy after some
+ * failures), so busy counts only while it makes progress by opencode's own API: the
+ * {@code /session/status} entries change (a retry's attempt), or the latest message of a
+ * busy session ({@code GET /session/ID/message?limit=1}: its parts grow as a model streams or
+ * a command prints) changes. Measured against opencode 1.18.34: the session's own
+ * {@code time.updated} does not move while a command runs, the latest message does. A port
+ * whose busy sessions show no change for the stall time ({@code IDLEWATCH_OPENCODE_STALL})
+ * stops counting and says {@code busy but unchanged for 42m} until something changes.
  */
 public final class OpencodeSignal implements ActivitySignal {
     /**
@@ -78,6 +88,10 @@ public final class OpencodeSignal implements ActivitySignal {
     /** Everything read from one connection, framing included: the hard bound. */
     static final int MAX_RESPONSE_BYTES = MAX_HEADER_BYTES + MAX_BODY + 16 * 1024;
     private static final int MAX_LINE = 8192;
+    /** Busy sessions of one port whose latest message is looked at each sample. */
+    static final int WATCHED_SESSIONS = 4;
+    /** {@code IDLEWATCH_OPENCODE_STALL}'s default. */
+    public static final Duration DEFAULT_STALL = Duration.ofMinutes(30);
 
     private final String host;
     private final int[] ports;
@@ -88,6 +102,8 @@ public final class OpencodeSignal implements ActivitySignal {
     private final OwnClientPorts own;
     private final PortState[] states;
     private final int[] counts = new int[2];
+    private final long stallNanos;
+    private final List<String> busyIds = new ArrayList<>(WATCHED_SESSIONS);
 
     /** What the signal remembers about one port between samples. */
     private static final class PortState {
@@ -96,6 +112,10 @@ public final class OpencodeSignal implements ActivitySignal {
         /** Not opencode as far as known: left alone until {@link #nextCheck} (loop clock). */
         boolean waiting;
         long nextCheck;
+        /** Busy at the last sample, what its busy sessions looked like, and when that last changed. */
+        boolean busy;
+        long fingerprint;
+        long progressAt;
     }
 
     /**
@@ -114,6 +134,17 @@ public final class OpencodeSignal implements ActivitySignal {
 
     OpencodeSignal(String host, int[] ports, String username, String password, Duration deadline,
                    Duration recheck, OwnClientPorts own) {
+        this(host, ports, username, password, deadline, recheck, DEFAULT_STALL, own);
+    }
+
+    /** @param stall how long a busy state may show no progress and still count; null = for ever */
+    public OpencodeSignal(int[] ports, String username, String password, Duration stall, OwnClientPorts own) {
+        this("127.0.0.1", ports, username, password, DEADLINE, RECHECK, stall, own);
+    }
+
+    OpencodeSignal(String host, int[] ports, String username, String password, Duration deadline,
+                   Duration recheck, Duration stall, OwnClientPorts own) {
+        this.stallNanos = stall == null || stall.isZero() ? Long.MAX_VALUE : stall.toNanos();
         this.host = host;
         this.ports = ports.clone();
         this.authorization = password == null ? null : "Basic " + Base64.getEncoder()
@@ -138,6 +169,8 @@ public final class OpencodeSignal implements ActivitySignal {
         long start = System.nanoTime();
         int sessions = 0;
         int busy = 0;
+        int stalled = 0;
+        long stalledFor = 0;
         int running = 0;
         List<String> failures = new ArrayList<>(0);
         for (int i : order(monotonicNanos)) {
@@ -162,7 +195,13 @@ public final class OpencodeSignal implements ActivitySignal {
                     st.waiting = false;
                     running++;
                     sessions += o.sessions;
-                    busy += o.busy;
+                    long unchanged = progress(st, port, o, monotonicNanos, start);
+                    if (o.busy > 0 && unchanged >= stallNanos) {
+                        stalled += o.busy;
+                        stalledFor = Math.max(stalledFor, unchanged);
+                    } else {
+                        busy += o.busy;
+                    }
                 }
                 case REFUSED -> {
                     st.recognised = false;
@@ -192,7 +231,93 @@ public final class OpencodeSignal implements ActivitySignal {
         if (busy > 0) {
             return Reading.fired("opencode " + busy + " busy " + (busy == 1 ? "session" : "sessions"));
         }
+        if (stalled > 0) {
+            return Reading.quiet("opencode " + stalled + (stalled == 1 ? " session" : " sessions")
+                    + " busy but unchanged for " + Durations.formatSeconds(stalledFor / 1_000_000)
+                    + " (IDLEWATCH_OPENCODE_STALL " + Durations.format(Duration.ofNanos(stallNanos))
+                    + "): not counted");
+        }
         return Reading.quiet("opencode " + sessions + (sessions == 1 ? " session" : " sessions") + ", none busy");
+    }
+
+    /**
+     * Notes what the port's busy sessions look like now and returns how long that has not
+     * changed (0 when it just did, or the port was not busy).
+     */
+    private long progress(PortState st, int port, Outcome o, long now, long sampleStart) {
+        if (o.busy == 0) {
+            st.busy = false;
+            return 0;
+        }
+        long fp = o.statusHash;
+        for (String id : o.busyIds) {
+            long left = sampleStart + budgetNanos - System.nanoTime();
+            if (left < deadlineNanos / 2) {
+                // no time for every session: no evidence either way this sample (a partial
+                // fingerprint would differ from a whole one and pass for progress)
+                if (!st.busy) {
+                    st.busy = true;
+                    st.fingerprint = 0;
+                    st.progressAt = now;
+                }
+                return now - st.progressAt;
+            }
+            fp = fp * 1_000_003L + lastMessage(port, id, System.nanoTime() + Math.min(deadlineNanos, left));
+        }
+        if (!st.busy || fp != st.fingerprint) {
+            st.busy = true;
+            st.fingerprint = fp;
+            st.progressAt = now;
+            return 0;
+        }
+        return now - st.progressAt;
+    }
+
+    /**
+     * A fingerprint of session {@code id}'s latest message ({@code GET /session/ID/message?limit=1}),
+     * read within the probe's bounds: its length and a hash of its first {@link #MAX_BODY} bytes.
+     * Whatever goes wrong gives the same fixed value: no evidence of progress.
+     */
+    private long lastMessage(int port, String id, long deadline) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), millisLeft(deadline));
+            own.add(socket.getLocalPort());
+            OutputStream out = socket.getOutputStream();
+            out.write(request("/session/" + id + "/message?limit=1", port).getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            HttpReader in = new HttpReader(new BoundedInput(socket, deadline));
+            String status = in.line();
+            if (status == null || !status.startsWith("HTTP/1.1 200")) {
+                return 1;
+            }
+            long length = -1;
+            boolean chunked = false;
+            String h;
+            while ((h = in.line()) != null && !h.isEmpty()) {
+                int colon = h.indexOf(':');
+                if (colon > 0 && h.substring(0, colon).trim().equalsIgnoreCase("Content-Length")) {
+                    length = Long.parseLong(h.substring(colon + 1).trim());
+                } else if (colon > 0 && h.substring(0, colon).trim().equalsIgnoreCase("Transfer-Encoding")) {
+                    chunked = true;
+                }
+            }
+            in.bodyStarts();
+            byte[] body = chunked ? in.chunked(MAX_BODY)
+                    : length > MAX_BODY ? in.readNBytes(MAX_BODY) : in.body(length, MAX_BODY);
+            return 31 * java.util.Arrays.hashCode(body) + length;
+        } catch (IOException | RuntimeException e) {
+            return 2;
+        }
+    }
+
+    private String request(String path, int port) {
+        StringBuilder req = new StringBuilder(200)
+                .append("GET ").append(path).append(" HTTP/1.1\r\nHost: ").append(host).append(':').append(port)
+                .append("\r\nAccept: application/json\r\nUser-Agent: idlewatch-agent\r\nConnection: close\r\n");
+        if (authorization != null) {
+            req.append("Authorization: ").append(authorization).append("\r\n");
+        }
+        return req.append("\r\n").toString();
     }
 
     private void notOpencode(PortState st, long now) {
@@ -233,16 +358,21 @@ public final class OpencodeSignal implements ActivitySignal {
         final String message;
         final int sessions;
         final int busy;
+        /** A hash of the /session/status body, and the first busy sessions' ids (opencode only). */
+        final long statusHash;
+        final List<String> busyIds;
 
-        private Outcome(Kind kind, String message, int sessions, int busy) {
+        private Outcome(Kind kind, String message, int sessions, int busy, long statusHash, List<String> busyIds) {
             this.kind = kind;
             this.message = message;
             this.sessions = sessions;
             this.busy = busy;
+            this.statusHash = statusHash;
+            this.busyIds = busyIds;
         }
 
         static Outcome of(Kind kind, String message) {
-            return new Outcome(kind, message, 0, 0);
+            return new Outcome(kind, message, 0, 0, 0, List.of());
         }
     }
 
@@ -256,16 +386,9 @@ public final class OpencodeSignal implements ActivitySignal {
                 return Outcome.of(Kind.REFUSED, where + ": nothing listening");
             }
             own.add(socket.getLocalPort());
-            StringBuilder req = new StringBuilder(160)
-                    .append("GET /session/status HTTP/1.1\r\nHost: ").append(host).append(':').append(port)
-                    .append("\r\nAccept: application/json\r\nUser-Agent: idlewatch-agent\r\nConnection: close\r\n");
-            if (authorization != null) {
-                req.append("Authorization: ").append(authorization).append("\r\n");
-            }
-            req.append("\r\n");
             // A few hundred bytes into an empty send buffer of a fresh connection: never blocks.
             OutputStream out = socket.getOutputStream();
-            out.write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.write(request("/session/status", port).getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             return response(new BoundedInput(socket, deadline), where);
         } catch (SocketTimeoutException | DeadlineExceeded slow) {
@@ -336,12 +459,14 @@ public final class OpencodeSignal implements ActivitySignal {
         }
         in.bodyStarts();
         byte[] body = chunked ? in.chunked(MAX_BODY) : in.body(length, MAX_BODY);
+        busyIds.clear();
         try {
-            SessionStatusJson.count(new String(body, StandardCharsets.UTF_8), counts);
+            SessionStatusJson.count(new String(body, StandardCharsets.UTF_8), counts, busyIds, WATCHED_SESSIONS);
         } catch (IOException e) {
             return Outcome.of(Kind.FAILED, where + ": unreadable /session/status: " + e.getMessage());
         }
-        return new Outcome(Kind.OPENCODE, null, counts[0], counts[1]);
+        return new Outcome(Kind.OPENCODE, null, counts[0], counts[1], java.util.Arrays.hashCode(body),
+                List.copyOf(busyIds));
     }
 
     private static int millisLeft(long deadline) throws DeadlineExceeded {

@@ -20,10 +20,31 @@ final class SessionStatusJson {
 
     /** Counts sessions whose type is not "idle"; {@code counts[0]} gets all sessions, {@code counts[1]} the busy ones. */
     static void count(String body, int[] counts) throws IOException {
-        new SessionStatusJson(body).top(counts);
+        new SessionStatusJson(body).top(counts, null, 0);
     }
 
-    private void top(int[] counts) throws IOException {
+    /**
+     * As {@link #count}, and adds the ids of the first {@code max} busy sessions to {@code busyIds}
+     * (only ids that are safe in a URL path: letters, digits, '_' and '-', at most 64).
+     */
+    static void count(String body, int[] counts, java.util.List<String> busyIds, int max) throws IOException {
+        new SessionStatusJson(body).top(counts, busyIds, max);
+    }
+
+    private static boolean safeId(String id) {
+        if (id.isEmpty() || id.length() > 64) {
+            return false;
+        }
+        for (int k = 0; k < id.length(); k++) {
+            char c = id.charAt(k);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void top(int[] counts, java.util.List<String> busyIds, int max) throws IOException {
         counts[0] = 0;
         counts[1] = 0;
         ws();
@@ -36,7 +57,7 @@ final class SessionStatusJson {
         }
         while (true) {
             ws();
-            string(); // session id
+            String id = string();
             ws();
             expect(':');
             ws();
@@ -47,6 +68,9 @@ final class SessionStatusJson {
             counts[0]++;
             if (!"idle".equals(type)) {
                 counts[1]++;
+                if (busyIds != null && busyIds.size() < max && safeId(id)) {
+                    busyIds.add(id);
+                }
             }
             ws();
             char c = next();

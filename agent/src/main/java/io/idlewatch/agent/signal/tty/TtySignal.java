@@ -26,6 +26,12 @@ import java.util.function.LongSupplier;
 public final class TtySignal implements ActivitySignal {
     private final Path ptsDir;
     private final LongSupplier wallMillis;
+    /**
+     * The most terminals remembered (about 150 bytes each, 600 KiB): the kernel's default limit
+     * on pseudo-terminals for the whole machine ({@code kernel.pty.max}). One beyond it is not
+     * remembered and the sample counts as activity, saying so.
+     */
+    static final int MAX_TERMINALS = 4096;
     private final Map<String, long[]> lastSeen = new HashMap<>(); // name -> {atime, mtime, seenInScan}
     private boolean baselined;
     private long scan;
@@ -56,6 +62,7 @@ public final class TtySignal implements ActivitySignal {
         String what = null;
         long when = 0;
         int terminals = 0;
+        boolean overflow = false;
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(ptsDir)) {
             for (Path dev : dir) {
                 String name = dev.getFileName().toString();
@@ -72,6 +79,10 @@ public final class TtySignal implements ActivitySignal {
                 long atime = a.lastAccessTime().toMillis();
                 long mtime = a.lastModifiedTime().toMillis();
                 long[] seen = lastSeen.get(name);
+                if (seen == null && lastSeen.size() >= MAX_TERMINALS) {
+                    overflow = true;
+                    continue;
+                }
                 if (seen == null) {
                     lastSeen.put(name, new long[] {atime, mtime, scan});
                     if (baselined && firedName == null) {
@@ -99,6 +110,10 @@ public final class TtySignal implements ActivitySignal {
             }
         }
         baselined = true;
+        if (overflow) {
+            return Reading.fired("tty more than " + MAX_TERMINALS + " terminals, beyond what the sensor tracks:"
+                    + " counted as activity");
+        }
         if (firedName == null) {
             return Reading.quiet("tty " + terminals + (terminals == 1 ? " terminal" : " terminals") + ", no input");
         }

@@ -546,24 +546,50 @@ class AcceptAccountingTest {
         ledger.begin();
         ledger.listener(2, 4096, any);
         assertEquals(0, ledger.end(0, 0, 0, 0, 0, now));
-        for (int i = 0; i < 300; i++) { // grows the table past its first size
-            now += SECOND / 10;
+        for (int scan = 0; scan < 2; scan++) { // 300 connections, then only the last 150 of them 15 s later
+            now += 15 * SECOND;
             ledger.begin();
             ledger.listener(2, 4096, any);
-            ledger.socket(2, TIME_WAIT, 20000 + i, lo, 4096, 10 + i, true);
-            assertEquals(0, ledger.end(0, 0, 0, i + 1, i + 1, now));
+            for (int i = scan * 150; i < 300; i++) {
+                ledger.socket(2, TIME_WAIT, 20000 + i, lo, 4096, 10 + i, scan == 0);
+            }
+            assertEquals(0, ledger.end(0, 0, 0, 300, 300, now));
         }
         assertEquals(300, ledger.remembered());
-        // last seen 0.1 s .. 30 s; two minutes after 15.05 s, those of the first 15 s are forgotten
-        now = SECOND / 20 + 15 * SECOND + AcceptLedger.FORGET_NANOS;
+        // two minutes after 15 s, the first 150 are forgotten, and the table is the size the rest need
+        int slots = ledger.slots();
+        now = 15 * SECOND + AcceptLedger.FORGET_NANOS + 1;
         ledger.begin();
         ledger.listener(2, 4096, any);
         assertEquals(0, ledger.end(0, 0, 0, 300, 300, now));
         assertEquals(150, ledger.remembered());
+        assertEquals(slots / 2, ledger.slots());
         assertTrue(ledger.isListening(4096));
         assertFalse(ledger.isListening(4097));
         ledger.begin();
         assertFalse(ledger.isListening(4096), "listeners are per scan");
+    }
+
+    /** Before the table grows, connections none of the last three scans showed make room. */
+    @Test
+    void aTableThatWouldGrowForgetsConnectionsNoRecentScanShowed() throws Exception {
+        AcceptLedger ledger = new AcceptLedger(new int[] {4096}, new OwnClientPorts());
+        byte[] lo = NetlinkReplies.v4(127, 0, 0, 1);
+        byte[] any = NetlinkReplies.v4(0, 0, 0, 0);
+        long now = 0;
+        for (int scan = 0; scan < 100; scan++) { // 100 scans, 20 new connections each, gone by the next
+            now += SECOND;
+            ledger.begin();
+            ledger.listener(2, 4096, any);
+            for (int i = 0; i < 20; i++) {
+                int port = 20000 + scan * 20 + i;
+                ledger.socket(2, TIME_WAIT, port, lo, 4096, port, true);
+            }
+            ledger.end(0, 0, 0, scan * 20L, scan * 20L, now);
+            assertTrue(ledger.remembered() <= 80, "scan " + scan + ": " + ledger.remembered());
+            assertFalse(ledger.overflowed());
+        }
+        assertTrue(ledger.slots() <= 256, ledger.toString());
     }
 
     // the counters themselves

@@ -243,4 +243,59 @@ class OpencodeSignalTest extends ActivitySignalContract {
         }
         assertTrue(any);
     }
+
+    /**
+     * A busy state that sticks: /session/status says busy for ever and nothing else changes. It
+     * counts for the stall time, then stops counting and says so; a change in the session's
+     * latest message (a command printing, a model streaming) counts as progress again.
+     */
+    @Test
+    void aBusyStateWithNoProgressStopsCountingAfterTheStall() throws Exception {
+        String busy = "{\"ses_1\":{\"type\":\"busy\"}}";
+        int port = serve(new Answer(busy), null);
+        String[] message = {"[{\"parts\":[{\"type\":\"tool\",\"output\":\"tick 1\"}]}]"};
+        List<String> asked = new ArrayList<>();
+        servers.get(0).createContext("/session/ses_1/message", exchange -> {
+            synchronized (asked) {
+                asked.add(exchange.getRequestURI().toString());
+            }
+            byte[] body = message[0].getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        OpencodeSignal s = new OpencodeSignal("127.0.0.1", new int[] {port}, "opencode", null,
+                OpencodeSignal.DEADLINE, OpencodeSignal.RECHECK, java.time.Duration.ofMinutes(30), new OwnClientPorts());
+        long minute = 60_000_000_000L;
+        assertTrue(s.sample(0).fired());
+        assertTrue(s.sample(29 * minute).fired(), "unchanged for 29m: still counts");
+        ActivitySignal.Reading r = s.sample(42 * minute);
+        assertFalse(r.fired(), r.detail());
+        assertEquals("opencode 1 session busy but unchanged for 42m (IDLEWATCH_OPENCODE_STALL 30m): not counted",
+                r.detail());
+        message[0] = "[{\"parts\":[{\"type\":\"tool\",\"output\":\"tick 1\\ntick 2\"}]}]";
+        assertTrue(s.sample(43 * minute).fired(), "the latest message changed: progress");
+        assertTrue(s.sample(72 * minute).fired());
+        assertFalse(s.sample(73 * minute).fired());
+        synchronized (asked) {
+            assertTrue(asked.contains("/session/ses_1/message?limit=1"), asked.toString());
+        }
+    }
+
+    /** The fake opencode of the review: nothing but /session/status (404 elsewhere) is no progress. */
+    @Test
+    void aServerThatAnswersOnlyTheStatusStallsToo() throws Exception {
+        int port = serve(new Answer("{\"ses_1\":{\"type\":\"busy\"},\"../x\":{\"type\":\"busy\"}}"), null);
+        OpencodeSignal s = new OpencodeSignal("127.0.0.1", new int[] {port}, "opencode", null,
+                OpencodeSignal.DEADLINE, OpencodeSignal.RECHECK, java.time.Duration.ofSeconds(20), new OwnClientPorts());
+        long second = 1_000_000_000L;
+        assertTrue(s.sample(0).fired());
+        assertTrue(s.sample(19 * second).fired());
+        ActivitySignal.Reading r = s.sample(21 * second);
+        assertFalse(r.fired(), r.detail());
+        assertTrue(r.detail().startsWith("opencode 2 sessions busy but unchanged for 21s"), r.detail());
+        // a retry whose attempt changes is progress: the status itself changed
+    }
 }

@@ -118,4 +118,24 @@ class TtySignalTest extends ActivitySignalContract {
         setTimes(dev.resolve("pts/1"), T0, T0);
         assertTrue(signal.sample(2).fired());
     }
+
+    /** More terminals than the sensor remembers: activity, said in the detail; the table stays bounded. */
+    @Test
+    void moreTerminalsThanTheSensorRemembers() throws Exception {
+        String[] names = new String[TtySignal.MAX_TERMINALS + 10];
+        for (int i = 0; i < names.length; i++) {
+            names[i] = Integer.toString(i);
+        }
+        Path dev = devWithTerminals(tmp, names);
+        TtySignal signal = new TtySignal(dev, () -> T0);
+        ActivitySignal.Reading r = signal.sample(0);
+        assertTrue(r.fired(), r.detail());
+        assertEquals("tty more than 4096 terminals, beyond what the sensor tracks: counted as activity", r.detail());
+        for (int i = 0; i < 20; i++) { // back under the bound: quiet again once the new ones are baselined
+            Files.delete(dev.resolve("pts/" + i));
+        }
+        assertTrue(signal.sample(1).detail().startsWith("tty more than 4096"), "the closed ones leave after the scan");
+        assertTrue(signal.sample(2).detail().endsWith(" opened"), "the ones it could not remember are new to it");
+        assertFalse(signal.sample(3).fired());
+    }
 }
