@@ -212,19 +212,32 @@ final class Box implements AutoCloseable {
     }
 
     String logs() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            docker().logContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(false)
-                    .exec(new ResultCallback.Adapter<Frame>() {
+        // On a loaded engine a read of the log can stall; a partial log would fail a test for the
+        // wrong reason (an empty log "lacks" every line), so it is read again, whole, or not at all.
+        for (int attempt = 1; ; attempt++) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            boolean complete;
+            try (ResultCallback.Adapter<Frame> read = docker().logContainerCmd(id).withStdOut(true).withStdErr(true)
+                    .withFollowStream(false).exec(new ResultCallback.Adapter<Frame>() {
                         @Override
                         public void onNext(Frame frame) {
                             out.writeBytes(frame.getPayload());
                         }
-                    }).awaitCompletion(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+                    })) {
+                complete = read.awaitCompletion(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while reading the log of " + id, e);
+            } catch (java.io.IOException e) {
+                complete = false;
+            }
+            if (complete) {
+                return out.toString();
+            }
+            if (attempt == 3) {
+                throw new AssertionError("the engine did not give the whole log of " + id + " in 3 tries of 30 s");
+            }
         }
-        return out.toString();
     }
 
     /** What a `docker exec` printed (stdout and stderr together) and how it exited. */

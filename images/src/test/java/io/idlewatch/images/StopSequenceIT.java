@@ -75,7 +75,7 @@ class StopSequenceIT {
         try (Box box = Watched.idle(AGENT_TEST_IMAGE)
                 .env("IDLEWATCH_MAX_LIFETIME", "15s")
                 .env("IDLEWATCH_EXIT_CODE", "9")
-                .cmd("nice", "-n", "19", "bash", "-c", "while :; do :; done").start()) {
+                .cmd("nice", "-n", "5", "bash", "-c", "while :; do :; done").start()) {
             int code = box.awaitExit(Duration.ofSeconds(60));
             assertEquals(9, code, box.logs());
             Duration ran = Watched.ranFor(box);

@@ -143,15 +143,12 @@ public final class WatchMetrics {
                     .help("The workspace's idle threshold; absent when off");
             GaugeSnapshot.Builder activity = GaugeSnapshot.builder().name("idlewatch_workspace_last_activity_timestamp_seconds")
                     .help("When the workspace was last active, Unix time; label signal is what fired");
-<<<<<<< HEAD
             GaugeSnapshot.Builder kept = GaugeSnapshot.builder().name(KEPT_UNTIL)
                     .help("An exited workspace whose stop nobody decided (stopped from outside, killed): until when "
                             + "sweeps keep it, Unix time");
-=======
             GaugeSnapshot.Builder degraded = GaugeSnapshot.builder().name("idlewatch_workspace_signal_degraded_seconds")
                     .help("How long a sensor has been degraded without a break (it counts as activity), as of the"
                             + " agent's last write; compare with idlewatch_workspace_idle_timeout_seconds");
->>>>>>> issue-20
             for (WorkspaceStatus w : all) {
                 String workspace = clean(w.displayName());
                 String container = w.container().shortId();
@@ -176,11 +173,8 @@ public final class WatchMetrics {
                 a.lastActivity().ifPresent(at -> activity.dataPoint(point(at.toEpochMilli() / 1000.0,
                         labels.add("signal", clean(a.lastActivitySignal().orElse(""))))));
             }
-<<<<<<< HEAD
-            last = MetricSnapshots.of(state.build(), idle.build(), threshold.build(), activity.build(), kept.build());
-=======
-            last = MetricSnapshots.of(state.build(), idle.build(), threshold.build(), activity.build(), degraded.build());
->>>>>>> issue-20
+            last = MetricSnapshots.of(state.build(), idle.build(), threshold.build(), activity.build(), kept.build(),
+                    degraded.build());
             listedAt = now;
             return last;
         }
@@ -189,11 +183,7 @@ public final class WatchMetrics {
         public List<String> getPrometheusNames() {
             return List.of("idlewatch_workspace_state", "idlewatch_workspace_idle_seconds",
                     "idlewatch_workspace_idle_timeout_seconds", "idlewatch_workspace_last_activity_timestamp_seconds",
-<<<<<<< HEAD
-                    KEPT_UNTIL);
-=======
-                    "idlewatch_workspace_signal_degraded_seconds");
->>>>>>> issue-20
+                    KEPT_UNTIL, "idlewatch_workspace_signal_degraded_seconds");
         }
 
         private static GaugeSnapshot.GaugeDataPointSnapshot point(double value, Labels labels) {

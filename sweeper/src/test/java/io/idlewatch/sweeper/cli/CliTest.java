@@ -365,7 +365,7 @@ class CliTest {
 
         assertEquals(0, run.exitCode(), run.toString());
         assertTrue(normalise(run.outLines()).contains(
-                "wedged | 000000000001 | running | idle: 0s / 30m, opencode degraded 42m | - | - | -"), run.out());
+                "wedged | 000000000001 | running | idle: 0s / 30m, opencode degraded 42m | - | - | - | -"), run.out());
         JsonNode json = new ObjectMapper().readTree(run("ps", "--json").out());
         assertEquals("[\"opencode\"]", json.get(0).path("degraded_past_timeout").toString(), json.toString());
     }
