@@ -34,6 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Execution(ExecutionMode.CONCURRENT)
 class OpencodeIT {
     static final String WORKSPACE_IMAGE = Box.WORKSPACE_IMAGE;
+    /**
+     * How long opencode may take to answer after its container starts: about 8 s on an idle host,
+     * several times that on a loaded one (its first start also creates its database).
+     */
+    static final Duration OPENCODE_START = Duration.ofSeconds(120);
     /** How long the session's shell command keeps opencode busy. */
     private static final Duration BUSY = Duration.ofSeconds(50);
 
@@ -43,7 +48,7 @@ class OpencodeIT {
     void busySessionKeepsTheWorkspaceRunningUntilItEnds() throws Exception {
         try (Box box = Watched.idle(WORKSPACE_IMAGE).publish(4096).start()) {
             URI base = URI.create("http://127.0.0.1:" + box.hostPort(4096));
-            eventually(Duration.ofSeconds(30), "opencode answers /global/health",
+            eventually(OPENCODE_START, "opencode answers /global/health",
                     () -> get(base.resolve("/global/health")).contains("\"healthy\":true"));
 
             // A shell command in a session makes it busy with no model configured.
@@ -60,7 +65,7 @@ class OpencodeIT {
             // A port that answered like something else while opencode was starting (slow, or not
             // ready) is re-checked every OpencodeSignal.RECHECK (10 s): the busy session shows by then.
             String[] state = {""};
-            eventually(Duration.ofSeconds(20), "the opencode signal sees the busy session", () -> {
+            eventually(Duration.ofSeconds(40), "the opencode signal sees the busy session", () -> {
                 state[0] = box.exec("cat", Watched.STATE_FILE);
                 return Watched.signal(state[0], "opencode").contains("opencode 1 busy session");
             });

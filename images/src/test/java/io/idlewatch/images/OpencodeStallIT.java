@@ -66,7 +66,7 @@ class OpencodeStallIT {
                 .env("IDLEWATCH_OPENCODE_STALL", stall.toSeconds() + "s")
                 .publish(4096).start()) {
             URI base = URI.create("http://127.0.0.1:" + box.hostPort(4096));
-            eventually(Duration.ofSeconds(30), "opencode answers /global/health",
+            eventually(OpencodeIT.OPENCODE_START, "opencode answers /global/health",
                     () -> get(base.resolve("/global/health")).contains("\"healthy\":true"));
             String session = field(post(base.resolve("/session"), "{}"), "id");
             StringBuilder ticks = new StringBuilder();

@@ -108,7 +108,7 @@ class WorkspaceIT {
         // The image's check, every 2 s instead of 30 s: loopback clients are not activity.
         try (Box box = hardened().healthcheck(Duration.ofSeconds(2),
                 "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:4096/global/health").start()) {
-            eventually(Duration.ofSeconds(60), "healthy", () ->
+            eventually(OpencodeIT.OPENCODE_START, "healthy", () ->
                     box.inspect().getState().getHealth() != null
                             && "healthy".equals(box.inspect().getState().getHealth().getStatus()));
             assertEquals(0, box.awaitExit(STOP_WAIT), box.logs());
@@ -181,7 +181,7 @@ class WorkspaceIT {
     }
 
     static void awaitHealthy(int port) {
-        eventually(Duration.ofSeconds(60), "opencode answers /global/health", () -> {
+        eventually(OpencodeIT.OPENCODE_START, "opencode answers /global/health", () -> {
             try {
                 return oneShot(port, "GET /global/health HTTP/1.1").contains("\"healthy\":true");
             } catch (RuntimeException e) {
