@@ -103,6 +103,8 @@ public final class WakeKeeper implements Closeable {
     private final Map<String, Instant> coolingDown = new HashMap<>();
     /** Bind failures already logged, by container and address: a port someone else has is said once. */
     private final Set<String> saidCannotHold = new HashSet<>();
+    /** Why a labelled stopped workspace is not held, said once per container and reason. */
+    private final Set<String> saidNotHolding = new HashSet<>();
 
     public WakeKeeper(DockerApi docker, LabelSelector selector, Duration timeout, Clock clock, Listener listener) {
         this.docker = docker;
@@ -177,6 +179,7 @@ public final class WakeKeeper implements Closeable {
             }
             gone.forEach(h -> held.remove(h.id));
             coolingDown.keySet().retainAll(stillThere);
+            saidNotHolding.removeIf(k -> !stillThere.contains(k.substring(0, k.indexOf(' '))));
         }
         for (Held h : gone) {
             onAcceptor(() -> closeListeners(h)).join();
@@ -190,6 +193,14 @@ public final class WakeKeeper implements Closeable {
         WakePolicy.Verdict verdict = WakePolicy.judge(c.labels(), view.state(), record.map(WakePolicy.Found::state),
                 view.bindings());
         if (!verdict.wakeable()) {
+            String line = "not holding " + display(c) + ": " + verdict.why().get();
+            boolean first;
+            synchronized (this) {
+                first = saidNotHolding.add(c.id() + " " + line);
+            }
+            if (first) {
+                listener.onLine(line);
+            }
             return;
         }
         Held h = new Held(c.id(), display(c), record.get().dir());
