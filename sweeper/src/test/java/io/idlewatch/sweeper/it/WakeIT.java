@@ -82,7 +82,7 @@ class WakeIT {
         Thread reader = new Thread(() -> {
             try (BufferedReader out = new BufferedReader(new InputStreamReader(watcher.getInputStream(), StandardCharsets.UTF_8))) {
                 out.lines().forEach(lines::add);
-            } catch (IOException ignored) {
+            } catch (IOException | java.io.UncheckedIOException ignored) {
                 // the watcher ended
             }
         });
@@ -256,5 +256,31 @@ class WakeIT {
             assertEquals(0, starts(id, before));
         }
         assertEquals(0, countLines("holding 127.0.0.1:" + (BASE_PORT + 4)));
+    }
+
+    @Test
+    void startVerbWakesAStoppedWorkspaceWhetherOrNotTheWatcherHoldsIt() throws Exception {
+        String plain = PREFIX + "-start";
+        String held = PREFIX + "-startheld";
+        String plainId = server(plain, BASE_PORT + 5, false);
+        String heldId = server(held, BASE_PORT + 6, true);
+        DockerCli.awaitState(plainId, "exited");
+        awaitIdleStop(heldId, held, BASE_PORT + 6);
+
+        Run started = Run.of(CliContext.system(), "start", plain);
+        assertEquals(0, started.exitCode(), started.toString());
+        assertTrue(started.out().startsWith(plain + " (" + plainId.substring(0, 12) + "): started; idle: "), started.out());
+        assertEquals("running", DockerCli.state(plainId));
+        assertEquals("start", stateFile(plainId).path("woken").path("via").asText());
+
+        // The engine cannot bind a port the watcher holds: start goes through the watcher's wake.
+        Run startedHeld = Run.of(CliContext.system(), "start", held);
+        assertEquals(0, startedHeld.exitCode(), startedHeld.toString());
+        assertEquals("running", DockerCli.state(heldId));
+        assertEquals("127.0.0.1:" + (BASE_PORT + 6) + "/tcp", stateFile(heldId).path("woken").path("via").asText());
+
+        Run again = Run.of(CliContext.system(), "start", plain);
+        assertEquals(0, again.exitCode(), again.toString());
+        assertTrue(again.out().contains("already running; idle: "), again.out());
     }
 }
