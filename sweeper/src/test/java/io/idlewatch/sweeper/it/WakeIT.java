@@ -102,9 +102,13 @@ class WakeIT {
 
     /** An HTTP server workspace on 127.0.0.1:PORT that stops itself after {@link #IDLE_TIMEOUT} without a client. */
     static String server(String name, int port, boolean wakeLabel) {
+        return server(name, port, wakeLabel, IDLE_TIMEOUT);
+    }
+
+    static String server(String name, int port, boolean wakeLabel, String idleTimeout) {
         List<String> options = new ArrayList<>(List.of("-d", "--label", "io.idlewatch.workspace=" + name,
                 "-p", "127.0.0.1:" + port + ":4096",
-                "-e", "IDLEWATCH_TIMEOUT=" + IDLE_TIMEOUT, "-e", "IDLEWATCH_POLL_INTERVAL=1s",
+                "-e", "IDLEWATCH_TIMEOUT=" + idleTimeout, "-e", "IDLEWATCH_POLL_INTERVAL=1s",
                 // Only the clients count: the wake's own connection keeps it up for a while after.
                 "-e", "IDLEWATCH_SIGNALS=http"));
         if (wakeLabel) {
@@ -262,8 +266,9 @@ class WakeIT {
     void startVerbWakesAStoppedWorkspaceWhetherOrNotTheWatcherHoldsIt() throws Exception {
         String plain = PREFIX + "-start";
         String held = PREFIX + "-startheld";
-        String plainId = server(plain, BASE_PORT + 5, false);
-        String heldId = server(held, BASE_PORT + 6, true);
+        // Long enough for the checks after each start, before the next idle stop.
+        String plainId = server(plain, BASE_PORT + 5, false, "10s");
+        String heldId = server(held, BASE_PORT + 6, true, "10s");
         DockerCli.awaitState(plainId, "exited");
         awaitIdleStop(heldId, held, BASE_PORT + 6);
 
