@@ -53,6 +53,8 @@ class WakeIT {
     static final DockerCli docker = new DockerCli();
     static final ObjectMapper JSON = new ObjectMapper();
     static final String SOCAT_IMAGE = DockerCli.WORKLOAD_IMAGE.replace("/test-workload:", "/test-socat:");
+    /** The example workspace: the real opencode under the real agent (images/workspace). */
+    static final String WORKSPACE_IMAGE = DockerCli.WORKLOAD_IMAGE.replace("/test-workload:", "/workspace:");
     static final String LAUNCHER = System.getProperty("idlewatch.launcher", "bin/idlewatch");
     /** A JVM starting, a container stopping and starting, on 2 busy cores. */
     static final Duration PATIENCE = Duration.ofSeconds(60);
@@ -287,5 +289,28 @@ class WakeIT {
         Run again = Run.of(CliContext.system(), "start", plain);
         assertEquals(0, again.exitCode(), again.toString());
         assertTrue(again.out().contains("already running; idle: "), again.out());
+    }
+
+    @Test
+    void curlOfOpencodesApiWakesTheOpencodeWorkspace() throws Exception {
+        String name = PREFIX + "-opencode";
+        int port = BASE_PORT + 7;
+        String id = docker.container(WORKSPACE_IMAGE, "run", "wake", List.of("-d",
+                "--label", "io.idlewatch.workspace=" + name, "--label", "io.idlewatch.wake=true",
+                "-p", "127.0.0.1:" + port + ":4096",
+                // opencode's own start is busy (cpu); only clients and busy sessions count here.
+                "-e", "IDLEWATCH_TIMEOUT=10s", "-e", "IDLEWATCH_POLL_INTERVAL=1s", "-e", "IDLEWATCH_SIGNALS=http,opencode"));
+        awaitIdleStop(id, name, port);
+
+        // curl, as a user would: no retry, the wake timeout is the only patience needed.
+        Process curl = new ProcessBuilder("curl", "-sS", "--max-time", "60", "http://127.0.0.1:" + port + "/global/health")
+                .redirectErrorStream(true).start();
+        String reply = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(curl.waitFor(90, TimeUnit.SECONDS));
+        assertEquals(0, curl.exitValue(), reply);
+        assertTrue(reply.contains("\"healthy\":true"), "opencode's own reply: " + reply);
+        assertEquals("running", DockerCli.state(id));
+        JsonNode woken = stateFile(id).path("woken");
+        assertEquals("127.0.0.1:" + port + "/tcp", woken.path("via").asText(), woken.toString());
     }
 }
