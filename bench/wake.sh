@@ -100,6 +100,6 @@ run_pair() {
 
 echo "bench: $n of each; host $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 run_pair socat "$socat_img" 3s http / "$port" serve http-ok
-run_pair opencode "$opencode_img" 8s http,opencode /global/health "$((port + 2))"
+run_pair opencode "$opencode_img" 20s http,opencode /global/health "$((port + 2))"
 printf '%s\n' "${results[@]}"
 echo "wakes counted by the watcher: $(grep -c '^woke ' "$log")"

@@ -17,7 +17,7 @@ import java.util.Objects;
  *  "signals":{"cpu":{"enabled":B,"last_fired":ISO|null,"last_fired_detail":S|null,"degraded":B,"detail":S},…},
  *  "stop":null|{"reason":"idle"|"lifetime"|"workload-exit"|"signal"|"manual","at":ISO,"exit_code":N,"detail":S,
  *          "frozen_ms":N|null},
- *  "woken":null|{"at":ISO,"via":S,"from":S|null}}
+ *  "woken":{"at":ISO,"via":S,"from":S|null}}    (only in the records of a run a wake started)
  * </pre>
  *
  * Times are ISO-8601 UTC to the second, durations whole milliseconds. {@code poll_interval_ms} lets
@@ -228,11 +228,10 @@ public record StateRecord(
             millis(name(b, Stop.FIELD_FROZEN_MS), stop.frozen());
             b.append('}');
         }
-        b.append(',');
-        name(b, FIELD_WOKEN);
-        if (woken == null) {
-            b.append("null");
-        } else {
+        // Only a woken run says so: every other record stays as it always was.
+        if (woken != null) {
+            b.append(',');
+            name(b, FIELD_WOKEN);
             b.append('{');
             name(b, Wake.FIELD_AT);
             time(b, woken.at());
