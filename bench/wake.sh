@@ -27,11 +27,14 @@ done
 cleanup() {
   [[ -z ${watcher:-} ]] || { kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null || true; }
   docker ps -aq --filter "label=$label" | xargs -r docker rm -f >/dev/null
-  rm -f "$log"
+  rm -rf "$log" "${cli:-}"
 }
 trap cleanup EXIT
 
-sweeper/bin/idlewatch watch --wake --label "$label" --older-than 1h --interval 1h --grace 500ms >"$log" 2>&1 &
+# A copy of the CLI, so that a rebuild during the run cannot change the jar under the watcher.
+cli="$(mktemp -d)"
+cp sweeper/bin/idlewatch sweeper/target/idlewatch-sweeper.jar "$cli/"
+"$cli/idlewatch" watch --wake --label "$label" --older-than 1h --interval 1h --grace 500ms >"$log" 2>&1 &
 watcher=$!
 
 # workspace NAME PORT IMAGE WAKE(true|false) TIMEOUT SIGNALS [CMD...]
