@@ -40,7 +40,7 @@ watcher=$!
 # workspace NAME PORT IMAGE WAKE(true|false) TIMEOUT SIGNALS [CMD...]
 workspace() {
   local name=$1 p=$2 image=$3 wake=$4 timeout=$5 signals=$6; shift 6
-  docker run -d --label io.idlewatch.managed=true --label "$label" --label "io.idlewatch.workspace=$name" \
+  docker run -d --name "$name" --label io.idlewatch.managed=true --label "$label" --label "io.idlewatch.workspace=$name" \
     --label "io.idlewatch.wake=$wake" -p "127.0.0.1:$p:4096" \
     -e "IDLEWATCH_TIMEOUT=$timeout" -e IDLEWATCH_POLL_INTERVAL=1s -e "IDLEWATCH_SIGNALS=$signals" \
     "$image" "$@" >/dev/null
@@ -92,11 +92,11 @@ manual_times() {
 results=()
 run_pair() {
   local what=$1 image=$2 timeout=$3 signals=$4 path=$5 base=$6; shift 6
-  workspace "bench-wake-$what" "$base" "$image" true "$timeout" "$signals" "$@"
-  workspace "bench-start-$what" "$((base + 1))" "$image" false "$timeout" "$signals" "$@"
+  workspace "bench-wake-$what-$$" "$base" "$image" true "$timeout" "$signals" "$@"
+  workspace "bench-start-$what-$$" "$((base + 1))" "$image" false "$timeout" "$signals" "$@"
   local wake manual
-  wake=$(wake_times "bench-wake-$what" "$base" "$path" | median)
-  manual=$(manual_times "bench-start-$what" "$((base + 1))" "$path" | median)
+  wake=$(wake_times "bench-wake-$what-$$" "$base" "$path" | median)
+  manual=$(manual_times "bench-start-$what-$$" "$((base + 1))" "$path" | median)
   results+=("$(printf '%-10s wake (connect to first byte): %6s ms   docker start + polling: %6s ms' "$what" "$wake" "$manual")")
   echo "${results[-1]}" >&2
 }

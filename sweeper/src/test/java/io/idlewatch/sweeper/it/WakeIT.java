@@ -304,7 +304,8 @@ class WakeIT {
                 // Only clients and busy sessions count (opencode's own start is busy); 30s: opencode starts within
                 // it on a loaded host, else the agent would stop it again before it answers.
                 "-e", "IDLEWATCH_TIMEOUT=30s", "-e", "IDLEWATCH_POLL_INTERVAL=1s", "-e", "IDLEWATCH_SIGNALS=http,opencode"));
-        awaitIdleStop(id, name, port);
+        await("the idle stop of " + name, () -> DockerCli.state(id).equals("exited"));
+        awaitLine("the watcher to hold " + name, "holding 127.0.0.1:" + port + " for " + name);
 
         // curl, as a user would: no retry, the wake timeout is the only patience needed.
         Process curl = new ProcessBuilder("curl", "-sS", "--max-time", "60", "http://127.0.0.1:" + port + "/global/health")
