@@ -54,6 +54,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * idleness again. A wake whose start failed leaves the workspace alone for {@link #RETRY_AFTER_FAILURE},
  * so a client retrying in a loop cannot turn into a loop of failing starts.
  *
+ * <p>The port answers when the server behind it takes a request of the watcher's own, not when it
+ * merely accepts: a server may listen before it handles what it accepts (opencode 1.18 accepts and
+ * reads for about a second of its start and never answers those requests), so a client's connection
+ * passed on at the first accept would wait for a reply that never comes. The watcher's probe is an
+ * HTTP {@code HEAD /} on a connection of its own, and the server has answered when it replies anything
+ * or reads the probe and closes; a server that speaks first (SSH) answers with its greeting. Only
+ * then are the waiting connections passed through, each on a connection of its own, so a client's
+ * bytes go to the server once, never replayed.
+ *
  * <p>Waiting connections reach the container on its own network address (the engine's bridge, as
  * its proxy does), so the watcher must run on the engine's host.
  */
@@ -76,6 +85,18 @@ public final class WakeKeeper implements Closeable {
     static final Duration ANSWER_POLL = Duration.ofMillis(100);
     /** One attempt to connect to the workspace's port. */
     static final int CONNECT_MILLIS = 1000;
+    /**
+     * How long one probe waits for the server's reply before it tries again on a fresh connection. A
+     * started server answers {@code HEAD /} in milliseconds; one that has not attached its handler yet
+     * never answers that connection, so waiting longer on it gains nothing.
+     */
+    static final Duration PROBE_REPLY = Duration.ofSeconds(2);
+    /**
+     * A port that accepts yet lets every probe go unanswered this long is a server that waits for its
+     * own protocol's first words and ignores HTTP: its connections are passed through as they are.
+     * Far above the second during which a starting opencode accepts without answering.
+     */
+    static final Duration SILENT_PASS_AFTER = Duration.ofSeconds(15);
 
     /** Where the keeper reports; called from its own threads. */
     public interface Listener {
@@ -414,12 +435,19 @@ public final class WakeKeeper implements Closeable {
                 + " connection(s) wait for it to answer");
         AtomicInteger answered = new AtomicInteger();
         AtomicInteger givenUp = new AtomicInteger();
-        CompletableFuture<?>[] all = new CompletableFuture<?>[waiting.size()];
         List<String> addresses = awaitAddresses(h.id, waiting);
+        long lastDeadline = waiting.stream().mapToLong(Waiting::deadlineNanos).max().orElse(System.nanoTime());
+        // One probe per container port, however many connections wait on it.
+        Map<Integer, CompletableFuture<Optional<InetSocketAddress>>> answering = new HashMap<>();
+        for (Waiting w : waiting) {
+            answering.computeIfAbsent(w.binding.containerPort(), port -> CompletableFuture.supplyAsync(
+                    () -> awaitAnswer(addresses, port, lastDeadline), workers));
+        }
         for (int i = 0; i < waiting.size(); i++) {
             Waiting w = waiting.get(i);
-            all[i] = CompletableFuture.runAsync(() -> {
-                Socket upstream = connectWhenAnswering(addresses, w);
+            CompletableFuture<Optional<InetSocketAddress>> ready = answering.get(w.binding.containerPort());
+            CompletableFuture.runAsync(() -> {
+                Socket upstream = whenAnswered(ready, w).map(target -> connect(target, w)).orElse(null);
                 if (upstream == null) {
                     givenUp.incrementAndGet();
                     closeQuietly(w.client);
@@ -477,20 +505,100 @@ public final class WakeKeeper implements Closeable {
         }
     }
 
-    /** A connection to the container's port once something listens there, or null at the deadline. */
-    private Socket connectWhenAnswering(List<String> addresses, Waiting w) {
-        while (!closed && System.nanoTime() - w.deadlineNanos < 0 && w.client.isOpen()) {
+    /** The server's address once it answers, waited for no longer than this connection's deadline. */
+    private static Optional<InetSocketAddress> whenAnswered(CompletableFuture<Optional<InetSocketAddress>> ready, Waiting w) {
+        try {
+            return ready.get(Math.max(0, w.deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /** What one probe found at the container's port. */
+    enum Probe {
+        /** Replied, or read the probe and closed: the server's own code handles connections. */
+        ANSWERED,
+        /** Accepted, then said nothing within {@link #PROBE_REPLY}. */
+        SILENT,
+        /** Refused, reset, unreachable: nothing serves the port yet. */
+        NOT_LISTENING
+    }
+
+    /**
+     * Probes the started container's port until its server answers, on the first of its addresses
+     * that does; empty at the deadline or when the keeper closes.
+     */
+    private Optional<InetSocketAddress> awaitAnswer(List<String> addresses, int port, long deadlineNanos) {
+        long silentSince = 0;
+        boolean silent = false;
+        while (!closed && System.nanoTime() - deadlineNanos < 0) {
+            boolean silentNow = false;
             for (String address : addresses) {
-                Socket socket = new Socket();
-                try {
-                    long left = TimeUnit.NANOSECONDS.toMillis(w.deadlineNanos - System.nanoTime());
-                    socket.connect(new InetSocketAddress(address, w.binding.containerPort()),
-                            (int) Math.max(1, Math.min(CONNECT_MILLIS, left)));
-                    socket.setTcpNoDelay(true);
-                    return socket;
-                } catch (IOException e) {
-                    closeQuietly(socket);
+                InetSocketAddress target = new InetSocketAddress(address, port);
+                long probedAt = System.nanoTime();
+                Probe found = probe(target, deadlineNanos);
+                if (found == Probe.ANSWERED) {
+                    return Optional.of(target);
                 }
+                if (found == Probe.SILENT) {
+                    if (!silent) {
+                        silent = true;
+                        silentSince = probedAt;
+                    }
+                    if (System.nanoTime() - silentSince >= SILENT_PASS_AFTER.toNanos()) {
+                        return Optional.of(target);
+                    }
+                    silentNow = true;
+                }
+            }
+            silent = silentNow;
+            if (!silentNow) {
+                sleep(ANSWER_POLL); // a silent probe has already waited
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** One probe: connect, send {@code HEAD /}, wait for a byte or the server's close. */
+    static Probe probe(InetSocketAddress target, long deadlineNanos) {
+        try (Socket socket = new Socket()) {
+            socket.connect(target, millisLeft(deadlineNanos, CONNECT_MILLIS));
+            try {
+                socket.setSoTimeout(millisLeft(deadlineNanos, (int) PROBE_REPLY.toMillis()));
+                String host = target.getAddress().getHostAddress();
+                String request = "HEAD / HTTP/1.1\r\nHost: " + (host.contains(":") ? "[" + host + "]" : host) + ":"
+                        + target.getPort() + "\r\nUser-Agent: idlewatch-wake\r\nConnection: close\r\n\r\n";
+                OutputStream out = socket.getOutputStream();
+                out.write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.flush();
+                socket.getInputStream().read(); // a byte, or -1: it read the probe and closed
+                return Probe.ANSWERED;
+            } catch (java.net.SocketTimeoutException e) {
+                return Probe.SILENT;
+            }
+        } catch (IOException e) {
+            return Probe.NOT_LISTENING;
+        }
+    }
+
+    private static int millisLeft(long deadlineNanos, int atMost) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+        return (int) Math.max(1, Math.min(atMost, left));
+    }
+
+    /** This connection's own way to the server that answered, tried until its deadline; null then. */
+    private Socket connect(InetSocketAddress target, Waiting w) {
+        while (!closed && System.nanoTime() - w.deadlineNanos < 0 && w.client.isOpen()) {
+            Socket socket = new Socket();
+            try {
+                socket.connect(target, millisLeft(w.deadlineNanos, CONNECT_MILLIS));
+                socket.setTcpNoDelay(true);
+                return socket;
+            } catch (IOException e) {
+                closeQuietly(socket);
             }
             sleep(ANSWER_POLL);
         }
