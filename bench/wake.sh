@@ -5,7 +5,8 @@
 #            and passes the request through: curl's time_starttransfer - time_connect.
 #   manual : the same workspace without the wake label, stopped the same way; by hand:
 #            `docker start`, then curl polling the port every 100 ms until it answers: from the
-#            start command to the first byte of the answer.
+#            start command to the first byte of the answer. Each poll gives up after 2 s, as the
+#            watcher's own probe does: a starting server may accept a connection it never answers.
 # Each is the median of N (default 10), for a small HTTP server (socat, images/test/socat) and for
 # opencode (images/workspace), in the same run.
 # Usage: bench/wake.sh [N=10] [PORT=47900]  (uses PORT..PORT+3 on 127.0.0.1)
@@ -83,7 +84,7 @@ manual_times() {
     await_exited "$name"
     t0=$(date +%s%N)
     docker start "$name" >/dev/null
-    until curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$p$path"; do sleep 0.1; done
+    until curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$p$path"; do sleep 0.1; done
     t1=$(date +%s%N)
     echo $(((t1 - t0) / 1000000))
   done

@@ -94,9 +94,10 @@ public final class WakeKeeper implements Closeable {
     /**
      * A port that accepts yet lets every probe go unanswered this long is a server that waits for its
      * own protocol's first words and ignores HTTP: its connections are passed through as they are.
-     * Far above the second during which a starting opencode accepts without answering.
+     * Far above the time a starting opencode accepts without answering: a second on an idle host,
+     * six and a half on two cores under a load average of 15.
      */
-    static final Duration SILENT_PASS_AFTER = Duration.ofSeconds(15);
+    static final Duration SILENT_PASS_AFTER = Duration.ofSeconds(30);
 
     /** Where the keeper reports; called from its own threads. */
     public interface Listener {

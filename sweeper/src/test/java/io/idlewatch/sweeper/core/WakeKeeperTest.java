@@ -207,9 +207,10 @@ class WakeKeeperTest {
 
         assertEquals("", answer);
         assertTrue(System.nanoTime() - before < PATIENCE.toNanos() / 2, "the close reached the client late");
+        assertEquals(1, received.size(), received.toString());
     }
 
-    /** After the first request (the probe), which it answers, the server reads each and closes without a reply. */
+    /** After the first request (the probe), which it answers, the server reads each, and a second later closes without a reply. */
     private java.util.function.Consumer<String> answersTheProbeOnlyThenClosesSilently() {
         AtomicInteger served = new AtomicInteger();
         return id -> {
@@ -228,7 +229,10 @@ class WakeKeeperTest {
                             s.getOutputStream().write("HTTP/1.1 200 OK\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                         } else {
                             received.add(request);
+                            Thread.sleep(1000); // a server going away while its client waits, as a stopping one does
                         }
+                    } catch (InterruptedException e) {
+                        return;
                     } catch (IOException e) {
                         return;
                     }
