@@ -56,12 +56,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>The port answers when the server behind it takes a request of the watcher's own, not when it
  * merely accepts: a server may listen before it handles what it accepts (opencode 1.18 accepts and
- * reads for about a second of its start and never answers those requests), so a client's connection
- * passed on at the first accept would wait for a reply that never comes. The watcher's probe is an
- * HTTP {@code HEAD /} on a connection of its own, and the server has answered when it replies anything
- * or reads the probe and closes; a server that speaks first (SSH) answers with its greeting. Only
- * then are the waiting connections passed through, each on a connection of its own, so a client's
- * bytes go to the server once, never replayed.
+ * reads for a second or more of its start, longer on a busy host, and never answers those requests),
+ * so a client's connection passed on at the first accept would wait for a reply that never comes.
+ * The watcher's probe is an HTTP {@code HEAD /} on a connection of its own, and the server has
+ * answered when it replies anything or reads the probe and closes; a server that speaks first (SSH)
+ * answers with its greeting. Only then are the waiting connections passed through, each on a
+ * connection of its own, so a client's bytes go to the server once, never replayed.
  *
  * <p>Waiting connections reach the container on its own network address (the engine's bridge, as
  * its proxy does), so the watcher must run on the engine's host.
