@@ -90,6 +90,8 @@ public final class Main {
             Log.info("signals are not blocked; start the agent through /opt/idlewatch/bin/idlewatch, not java");
             return EXIT_USAGE;
         }
+        // A wake's note (the host's, or a forged one) is taken before any workload process of this run exists.
+        io.idlewatch.agent.idle.WakeFile.take(STATE_DIRS, java.time.Instant.now(), System.err::println);
         try (SignalChannel signals = SignalChannel.open()) {
             Supervisor supervisor = new Supervisor(signals, config.stopGrace().toMillis());
             supervisor.becomeSubreaperUnlessPid1();

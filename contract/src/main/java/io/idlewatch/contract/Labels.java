@@ -6,6 +6,8 @@ public final class Labels {
     public static final String MANAGED = "io.idlewatch.managed";
     public static final String WORKSPACE = "io.idlewatch.workspace";
     public static final String KEEP = "io.idlewatch.keep";
+    /** {@code true}: {@code idlewatch watch --wake} starts the workspace again on a connection after an idle stop. */
+    public static final String WAKE = "io.idlewatch.wake";
     /**
      * The only {@link #KEEP} values that do not keep, in any case; absent or empty does not keep
      * either. Anything else keeps, a typo included: a label that was meant to keep a workspace

@@ -17,7 +17,8 @@ import java.util.Objects;
  *  "signals":{"cpu":{"enabled":B,"last_fired":ISO|null,"last_fired_detail":S|null,"degraded":B,
  *                    ["degraded_since":ISO,]"detail":S},…},
  *  "stop":null|{"reason":"idle"|"lifetime"|"workload-exit"|"signal"|"manual","at":ISO,"exit_code":N,"detail":S,
- *          "frozen_ms":N|null}}
+ *          "frozen_ms":N|null},
+ *  "woken":{"at":ISO,"via":S,"from":S|null}}    (only in the records of a run a wake started)
  * </pre>
  *
  * Times are ISO-8601 UTC to the second, durations whole milliseconds. {@code poll_interval_ms} lets
@@ -44,7 +45,8 @@ public record StateRecord(
         Instant lastActivity,
         String lastActivitySignal,
         List<Signal> signals,
-        Stop stop) {
+        Stop stop,
+        Wake woken) {
 
     /** Where the agent writes the file, and the host looks first. */
     public static final String DIR = "/run/idlewatch";
@@ -78,9 +80,31 @@ public record StateRecord(
     public static final String FIELD_SIGNALS = "signals";
     /** Null while running, else a {@link Stop}. */
     public static final String FIELD_STOP = "stop";
+    /** Null unless this run of the agent was started by a wake ({@link WakeNote}). */
+    public static final String FIELD_WOKEN = "woken";
 
     public StateRecord {
         signals = signals == null ? List.of() : List.copyOf(signals);
+    }
+
+    /** A record of a run that was not woken. */
+    public StateRecord(Integer version, String workspace, String state, Instant updated, Instant started,
+                       Duration pollInterval, Duration idle, Duration timeout, Duration maxLifetime,
+                       Duration lifetimeLeft, Instant lastActivity, String lastActivitySignal, List<Signal> signals,
+                       Stop stop) {
+        this(version, workspace, state, updated, started, pollInterval, idle, timeout, maxLifetime, lifetimeLeft,
+                lastActivity, lastActivitySignal, signals, stop, null);
+    }
+
+    /**
+     * This run was started by a wake: when, through what ({@code 0.0.0.0:8080/tcp} for a connection
+     * to a published port, {@code start} for {@code idlewatch start}) and, for a connection, the
+     * client's address.
+     */
+    public record Wake(Instant at, String via, String from) {
+        public static final String FIELD_AT = "at";
+        public static final String FIELD_VIA = "via";
+        public static final String FIELD_FROM = "from";
     }
 
     /**
@@ -217,6 +241,21 @@ public record StateRecord(
             appendString(b, stop.detail());
             b.append(',');
             millis(name(b, Stop.FIELD_FROZEN_MS), stop.frozen());
+            b.append('}');
+        }
+        // Only a woken run says so: every other record stays as it always was.
+        if (woken != null) {
+            b.append(',');
+            name(b, FIELD_WOKEN);
+            b.append('{');
+            name(b, Wake.FIELD_AT);
+            time(b, woken.at());
+            b.append(',');
+            name(b, Wake.FIELD_VIA);
+            appendString(b, woken.via());
+            b.append(',');
+            name(b, Wake.FIELD_FROM);
+            appendString(b, woken.from());
             b.append('}');
         }
         b.append('}');

@@ -109,7 +109,7 @@ public final class StateFile {
                 s.pollInterval(), Duration.ofMillis(s.idleMillis()), s.timeout(), s.maxLifetime(),
                 millis(s.lifetimeLeftMillis()), time(s.lastActivityEpochMillis()), s.lastActivitySignal(), signals,
                 stop == null ? null : new StateRecord.Stop(stop.reason(), time(stop.atEpochMillis()), stop.exitCode(),
-                        stop.detail(), millis(stop.frozenMillis())));
+                        stop.detail(), millis(stop.frozenMillis())), WakeFile.taken());
     }
 
     private static Instant time(long epochMillis) {

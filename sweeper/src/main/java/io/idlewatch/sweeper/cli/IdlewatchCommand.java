@@ -12,7 +12,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = IdlewatchCommand.Version.class,
         description = "Removes the exited workspace containers idlewatch leaves behind and shows every workspace's idle state.",
         subcommands = {SweepCommand.class, PsCommand.class, WatchCommand.class,
-                TimeoutCommand.class, TouchCommand.class, StopCommand.class},
+                StartCommand.class, TimeoutCommand.class, TouchCommand.class, StopCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  done (including nothing to do)", "  1  some removals failed",
                 "  2  usage or config error; a host verb refused by the agent", "  3  Docker unreachable",

@@ -11,8 +11,10 @@ import io.idlewatch.sweeper.core.StopCause;
 import io.idlewatch.sweeper.core.SweepPolicy;
 import io.idlewatch.sweeper.core.LabelSelector;
 import io.idlewatch.sweeper.core.Sweeper;
+import io.idlewatch.sweeper.core.WakePolicy;
 import io.idlewatch.sweeper.core.WorkspaceStatus;
 import io.idlewatch.sweeper.docker.DockerApi;
+import io.idlewatch.sweeper.docker.PortBinding;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -25,7 +27,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -75,12 +80,17 @@ final class PsCommand implements Callable<Integer> {
         try (DockerApi docker = parent.connect()) {
             List<WorkspaceStatus> workspaces = WorkspaceStatus.list(docker, selector, all, Sweeper.DEFAULT_PARALLELISM);
             Instant now = parent.context.clock().instant();
+            Map<String, WakePolicy.Verdict> wake = wakeVerdicts(docker, workspaces);
             if (json) {
-                out.println(JsonOutput.write(json(workspaces, now, policy)));
+                out.println(JsonOutput.write(json(workspaces, wake, now, policy)));
             } else {
+                // The WAKE column only where there is something to say: tables without wakes stay as they were.
+                boolean wakeColumn = !wake.isEmpty() || workspaces.stream().anyMatch(w -> woken(w).isPresent());
                 List<String[]> rows = new ArrayList<>();
-                rows.add(HEADER);
-                workspaces.forEach(w -> rows.add(cells(row(w, now, policy))));
+                rows.add(wakeColumn ? append(HEADER, "WAKE") : HEADER);
+                workspaces.forEach(w -> rows.add(cells(wakeColumn
+                        ? append(row(w, now, policy), wakeCell(w, wake.get(w.container().id()), now))
+                        : row(w, now, policy))));
                 printTable(rows, out);
             }
             out.flush();
@@ -107,6 +117,58 @@ final class PsCommand implements Callable<Integer> {
                 w.up() ? UNKNOWN : stopped(w, record),
                 w.keptUntil(policy).map(until -> until.truncatedTo(ChronoUnit.SECONDS).toString()).orElse(UNKNOWN),
         };
+    }
+
+    /** For each workspace labelled io.idlewatch.wake=true: whether a connection would wake it now, and on what. */
+    static Map<String, WakePolicy.Verdict> wakeVerdicts(DockerApi docker, List<WorkspaceStatus> workspaces) {
+        Map<String, WakePolicy.Verdict> verdicts = new HashMap<>();
+        for (WorkspaceStatus w : workspaces) {
+            if (!WakePolicy.labelled(w.container().labels())) {
+                continue;
+            }
+            List<PortBinding> bindings;
+            try {
+                bindings = docker.network(w.container().id()).bindings();
+            } catch (RuntimeException gone) {
+                continue; // removed meanwhile: its row says what it can
+            }
+            verdicts.put(w.container().id(), WakePolicy.judge(w.container().labels(), w.container().state(), w.agent(), bindings));
+        }
+        return verdicts;
+    }
+
+    private static Optional<io.idlewatch.contract.StateRecord.Wake> woken(WorkspaceStatus w) {
+        return w.up() ? w.agent().flatMap(AgentState::woken) : Optional.empty();
+    }
+
+    /**
+     * {@code woken 3m ago via 127.0.0.1:8080/tcp from 10.0.0.5:50312} for a running workspace a wake
+     * started; for a stopped labelled one, {@code on connect to 127.0.0.1:8080} or why not.
+     */
+    static String wakeCell(WorkspaceStatus w, WakePolicy.Verdict verdict, Instant now) {
+        Optional<io.idlewatch.contract.StateRecord.Wake> woken = woken(w);
+        if (woken.isPresent()) {
+            var wake = woken.get();
+            return "woken " + Durations.formatShort(Duration.between(wake.at(), now).abs()) + " ago via " + wake.via()
+                    + (wake.from() == null ? "" : " from " + wake.from());
+        }
+        if (verdict == null) {
+            return UNKNOWN;
+        }
+        if (w.up()) {
+            return verdict.ports().isEmpty() && !verdict.unfixed().isEmpty()
+                    ? "never: no fixed host port (" + String.join(", ", verdict.unfixed().stream().map(PortBinding::display).toList()) + ")"
+                    : verdict.ports().isEmpty() ? "never: no published TCP port" : "after an idle stop";
+        }
+        return verdict.wakeable()
+                ? "on connect to " + String.join(", ", verdict.ports().stream().map(PortBinding::hostAddress).toList())
+                : "no: " + verdict.why().orElse("?");
+    }
+
+    private static String[] append(String[] row, String cell) {
+        String[] longer = Arrays.copyOf(row, row.length + 1);
+        longer[row.length] = cell;
+        return longer;
     }
 
     /** Idle time only from a record that is live (or final, as of the stop); else what the record is. */
@@ -178,7 +240,8 @@ final class PsCommand implements Callable<Integer> {
                 .orElse(why);
     }
 
-    private static ArrayNode json(List<WorkspaceStatus> workspaces, Instant now, SweepPolicy policy) {
+    private static ArrayNode json(List<WorkspaceStatus> workspaces, Map<String, WakePolicy.Verdict> wake, Instant now,
+                                   SweepPolicy policy) {
         ArrayNode array = JsonOutput.mapper().createArrayNode();
         for (WorkspaceStatus w : workspaces) {
             ObjectNode o = array.addObject();
@@ -208,6 +271,26 @@ final class PsCommand implements Callable<Integer> {
             o.put("planned_stop", cause.map(StopCause::planned).orElse(null));
             o.put("stop_cause", cause.map(StopCause::why).orElse(null));
             o.put("kept_until", w.keptUntil(policy).map(t -> t.truncatedTo(ChronoUnit.SECONDS).toString()).orElse(null));
+            ObjectNode woken = woken(w).map(k -> {
+                ObjectNode n = JsonOutput.mapper().createObjectNode();
+                n.put("at", k.at().toString());
+                n.put("via", k.via());
+                n.put("from", k.from());
+                return n;
+            }).orElse(null);
+            o.set("woken", woken);
+            WakePolicy.Verdict verdict = wake.get(w.container().id());
+            if (verdict != null) {
+                ObjectNode v = o.putObject("wake");
+                v.put("wakeable", verdict.wakeable());
+                v.put("why_not", verdict.why().orElse(null));
+                ArrayNode ports = v.putArray("ports");
+                verdict.ports().forEach(p -> ports.add(p.hostAddress()));
+                ArrayNode unfixed = v.putArray("unfixed");
+                verdict.unfixed().forEach(p -> unfixed.add(p.display()));
+            } else {
+                o.putNull("wake");
+            }
             o.set("agent", agent.map(AgentState::raw).orElse(null));
         }
         return array;
@@ -223,7 +306,7 @@ final class PsCommand implements Callable<Integer> {
     }
 
     private static void printTable(List<String[]> rows, PrintWriter out) {
-        int[] widths = new int[HEADER.length];
+        int[] widths = new int[rows.get(0).length];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {
                 widths[i] = Math.max(widths[i], row[i].codePointCount(0, row[i].length()));

@@ -5,6 +5,7 @@ import io.idlewatch.sweeper.config.HostConfig;
 import io.idlewatch.sweeper.core.ContainerOutcome;
 import io.idlewatch.sweeper.core.LabelSelector;
 import io.idlewatch.sweeper.core.SweepReport;
+import io.idlewatch.sweeper.core.WakeKeeper;
 import io.idlewatch.sweeper.core.Watcher;
 import io.idlewatch.sweeper.docker.DockerApi;
 import io.idlewatch.sweeper.metrics.WatchMetrics;
@@ -53,6 +54,16 @@ final class WatchCommand implements Callable<Integer> {
                     + "(port 0: any free port, printed at start).")
     String metrics;
 
+    @Option(names = "--wake",
+            description = "Hold the published host ports of workspaces labelled io.idlewatch.wake=true that their "
+                    + "agent stopped for idleness; a connection to one starts the workspace and is passed through "
+                    + "once it answers. Needs the engine on this host.")
+    boolean wake;
+
+    @Option(names = "--wake-timeout", paramLabel = "D", converter = Converters.DurationConverter.class,
+            description = "How long a connection waits for a woken workspace to answer before it is closed. Default 60s.")
+    Duration wakeTimeout = WakeKeeper.DEFAULT_TIMEOUT;
+
     @Override
     public Integer call() {
         HostConfig hostConfig = options.checkAndLoadConfig(parent.context);
@@ -62,34 +73,77 @@ final class WatchCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--interval must be more than 0; " + Durations.EXAMPLE);
         }
+        if (wakeTimeout.isZero()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--wake-timeout must be more than 0; " + Durations.EXAMPLE);
+        }
+        if (wake && !onThisHost(parent.endpoint().url())) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--wake needs the engine on this host "
+                    + "(a unix:// socket, or tcp:// to localhost): it listens on the workspaces' published ports here and "
+                    + "reaches them on the engine's networks; " + parent.endpoint().url() + " is elsewhere");
+        }
         MetricsAddress address = metrics == null ? null : MetricsAddress.parse(spec, metrics);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (DockerApi docker = parent.connect();
              MetricsServer served = MetricsServer.start(address, docker, selector, parent.context.clock(),
                      options.policy(hostConfig, parent.context))) {
+            Printer printer = new Printer(out, err, served.metrics());
+            WakeKeeper keeper = wake ? new WakeKeeper(docker, selector, wakeTimeout, parent.context.clock(), printer) : null;
+            printer.keeper = keeper;
             Watcher watcher = new Watcher(docker, options.sweeper(docker, selector, hostConfig, parent.context),
-                    every, grace, parent.context.clock(), new Printer(out, err, served.metrics()));
+                    every, grace, parent.context.clock(), printer);
             // SIGTERM and SIGINT only ask to stop: the removals under way finish, then we exit 0.
             Signal.handle(new Signal("TERM"), signal -> watcher.requestStop());
             Signal.handle(new Signal("INT"), signal -> watcher.requestStop());
             out.println(TerminalText.line("watching " + parent.endpoint().url() + " for " + selector + ": on die (+"
                     + Durations.formatShort(grace) + ") and every " + Durations.formatShort(every)
                     + (options.dryRun ? " (dry run)" : "")
-                    + (served.url() == null ? "" : "; metrics at " + served.url())));
+                    + (served.url() == null ? "" : "; metrics at " + served.url())
+                    + (keeper == null ? "" : "; waking io.idlewatch.wake=true workspaces on connect (timeout "
+                       + Durations.formatShort(wakeTimeout) + ")")));
             out.flush();
-            watcher.run(options.dryRun);
+            if (keeper != null) {
+                keeper.start();
+            }
+            try {
+                watcher.run(options.dryRun);
+            } finally {
+                if (keeper != null) {
+                    keeper.close();
+                }
+            }
             out.println("stopped");
             out.flush();
             return ExitCodes.OK;
         }
     }
 
+    /** Only a unix socket or a loopback TCP endpoint is surely the engine of this host. */
+    static boolean onThisHost(String url) {
+        return url.startsWith("unix://") || url.matches("tcp://(localhost|127\\.0\\.0\\.1|\\[::1\\])(:\\d+)?/?");
+    }
+
     /** Quiet when a sweep found nothing: a watcher's log should show work, not heartbeats. */
-    private final class Printer implements Watcher.Listener {
+    private final class Printer implements Watcher.Listener, WakeKeeper.Listener {
         private final PrintWriter out;
         private final PrintWriter err;
         private final WatchMetrics metrics;
+        private WakeKeeper keeper;
+
+        @Override
+        public synchronized void onLine(String line) {
+            // Lines quote workspace names and engine answers.
+            out.println(TerminalText.line(line));
+            out.flush();
+        }
+
+        @Override
+        public void onWake(String workspace, boolean ok) {
+            if (metrics != null) {
+                metrics.wake(workspace, ok);
+            }
+        }
 
         Printer(PrintWriter out, PrintWriter err, WatchMetrics metrics) {
             this.out = out;
@@ -121,6 +175,9 @@ final class WatchCommand implements Callable<Integer> {
 
         @Override
         public void onReport(SweepReport report) {
+            if (keeper != null) {
+                keeper.refreshSoon(); // a die event, a removal: what is held may change
+            }
             if (metrics != null) {
                 metrics.sweepDone(report, parent.context.clock().instant());
             }

@@ -125,7 +125,18 @@ public record AgentState(JsonNode raw, StateRecord record) {
                                 exitCode(stop, StateRecord.Stop.FIELD_EXIT_CODE),
                                 text(stop, StateRecord.Stop.FIELD_DETAIL),
                                 millis(stop, StateRecord.Stop.FIELD_FROZEN_MS))
-                        : null);
+                        : null,
+                woken(root.path(StateRecord.FIELD_WOKEN)));
+    }
+
+    /** The wake that started this run; only with a time and a {@code via}, else none. */
+    private static StateRecord.Wake woken(JsonNode woken) {
+        if (!woken.isObject()) {
+            return null;
+        }
+        Instant at = instant(woken, StateRecord.Wake.FIELD_AT);
+        String via = text(woken, StateRecord.Wake.FIELD_VIA);
+        return at == null || via == null ? null : new StateRecord.Wake(at, via, text(woken, StateRecord.Wake.FIELD_FROM));
     }
 
     /** The signals in the file's order; an entry that is not an object, or has no usable name, is left out. */
@@ -222,6 +233,11 @@ public record AgentState(JsonNode raw, StateRecord record) {
             }
         }
         return out;
+    }
+
+    /** This run of the agent was started by a wake (watch --wake, idlewatch start). */
+    public Optional<StateRecord.Wake> woken() {
+        return Optional.ofNullable(record.woken());
     }
 
     public Optional<Stop> stop() {

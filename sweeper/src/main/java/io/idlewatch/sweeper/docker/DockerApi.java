@@ -84,6 +84,27 @@ public interface DockerApi extends Closeable {
      */
     ExecResult exec(String id, List<String> command, int maxOutputBytes, java.time.Duration limit);
 
+    /** The container's state, configured port bindings and network addresses (for a wake). */
+    default NetworkView network(String id) {
+        throw new UnsupportedOperationException("network view not implemented by " + getClass().getSimpleName());
+    }
+
+    /**
+     * Starts a stopped container. {@link DockerException.NotFound} when it is gone; another
+     * {@link DockerException} when the engine refuses (a host port taken, a broken mount).
+     */
+    default void start(String id) {
+        throw new UnsupportedOperationException("start not implemented by " + getClass().getSimpleName());
+    }
+
+    /**
+     * Puts one small regular file ({@code dir/name}, mode 0644) into the container through the
+     * archive endpoint: works on a stopped container, runs nothing inside.
+     */
+    default void putFile(String id, String dir, String name, byte[] content) {
+        throw new UnsupportedOperationException("putFile not implemented by " + getClass().getSimpleName());
+    }
+
     @Override
     void close();
 

@@ -226,6 +226,74 @@ public final class DockerJavaApi implements DockerApi {
     }
 
     @Override
+    public NetworkView network(String id) {
+        return call("cannot inspect container " + id, "inspecting container " + id, callTimeout, () -> {
+            InspectContainerResponse r = client.inspectContainerCmd(id).exec();
+            var restartPolicy = r.getHostConfig() == null || r.getHostConfig().getRestartPolicy() == null
+                    ? null : r.getHostConfig().getRestartPolicy().getName();
+            List<PortBinding> bindings = new java.util.ArrayList<>();
+            var ports = r.getHostConfig() == null ? null : r.getHostConfig().getPortBindings();
+            if (ports != null && ports.getBindings() != null) {
+                ports.getBindings().forEach((exposed, hostBindings) -> {
+                    for (var b : hostBindings == null ? new com.github.dockerjava.api.model.Ports.Binding[0] : hostBindings) {
+                        bindings.add(new PortBinding(exposed.getPort(), exposed.getProtocol().toString(),
+                                b.getHostIp(), hostPort(b.getHostPortSpec())));
+                    }
+                });
+            }
+            List<String> addresses = new java.util.ArrayList<>();
+            var settings = r.getNetworkSettings();
+            if (settings != null && settings.getNetworks() != null) {
+                settings.getNetworks().values().forEach(n -> {
+                    if (n.getIpAddress() != null && !n.getIpAddress().isBlank()) {
+                        addresses.add(n.getIpAddress());
+                    }
+                });
+            }
+            return new NetworkView(EngineDialect.state(r.getState().getStatus(), restartPolicy), bindings, addresses);
+        });
+    }
+
+    /** A fixed host port ({@code "8080"}); 0 for none, a range or anything else the engine may pick from. */
+    static int hostPort(String spec) {
+        if (spec == null || !spec.matches("\\d{1,5}")) {
+            return 0;
+        }
+        int port = Integer.parseInt(spec);
+        return port <= 65535 ? port : 0;
+    }
+
+    @Override
+    public void start(String id) {
+        call("cannot start container " + id, "starting container " + id, callTimeout, () -> {
+            client.startContainerCmd(id).exec();
+            return null;
+        });
+    }
+
+    @Override
+    public void putFile(String id, String dir, String name, byte[] content) {
+        java.io.ByteArrayOutputStream tarBytes = new java.io.ByteArrayOutputStream(1024 + content.length);
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(tarBytes)) {
+            TarArchiveEntry entry = new TarArchiveEntry(name);
+            entry.setSize(content.length);
+            entry.setMode(0100644);
+            entry.setModTime(System.currentTimeMillis());
+            tar.putArchiveEntry(entry);
+            tar.write(content);
+            tar.closeArchiveEntry();
+            tar.finish();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot build an archive in memory", e);
+        }
+        call("cannot put " + dir + "/" + name + " into container " + id, "writing into container " + id, callTimeout, () -> {
+            client.copyArchiveToContainerCmd(id).withRemotePath(dir)
+                    .withTarInputStream(new java.io.ByteArrayInputStream(tarBytes.toByteArray())).exec();
+            return null;
+        });
+    }
+
+    @Override
     public void remove(String id, boolean anonymousVolumes) {
         call("cannot remove container " + id, "removing container " + id, callTimeout, () -> {
             client.removeContainerCmd(id).withForce(false).withRemoveVolumes(anonymousVolumes).exec();

@@ -53,6 +53,8 @@ public final class WatchMetrics {
     private final Counter failed;
     private final Gauge lastSweep;
     private final Gauge eventStream;
+    private final Counter wakes;
+    private final Counter wakeFailures;
 
     public WatchMetrics(DockerApi docker, LabelSelector selector, Clock clock) {
         this(docker, selector, clock, SweepPolicy.of(HostConfig.NONE, Optional.empty(), Optional.empty()));
@@ -74,6 +76,12 @@ public final class WatchMetrics {
                 .help("When the last sweep that ran finished, Unix time").register(registry);
         eventStream = Gauge.builder().name("idlewatch_watch_event_stream_connected")
                 .help("1 while the Docker event stream is connected, 0 while watch is reconnecting").register(registry);
+        wakes = Counter.builder().name("idlewatch_watch_wakes_total")
+                .help("Workspaces started by watch --wake because a client connected, by workspace")
+                .labelNames("workspace").register(registry);
+        wakeFailures = Counter.builder().name("idlewatch_watch_wake_failures_total")
+                .help("Wakes that failed (the engine did not start the workspace, or its port did not answer "
+                        + "within the wake timeout), by workspace").labelNames("workspace").register(registry);
         for (ContainerOutcome.SkipReason reason : ContainerOutcome.SkipReason.values()) {
             skipped.labelValues(reasonLabel(reason)); // every reason present from the start, at 0
         }
@@ -99,6 +107,11 @@ public final class WatchMetrics {
 
     public void sweepFailed() {
         sweepFailures.inc();
+    }
+
+    /** One wake of {@code workspace} (its display name) that worked, or failed. */
+    public void wake(String workspace, boolean ok) {
+        (ok ? wakes : wakeFailures).labelValues(Workspaces.clean(workspace)).inc();
     }
 
     public void eventStream(boolean connected) {

@@ -8,6 +8,8 @@ import io.idlewatch.sweeper.docker.ContainerDetails;
 import io.idlewatch.sweeper.docker.ContainerSummary;
 import io.idlewatch.sweeper.docker.DockerApi;
 import io.idlewatch.sweeper.docker.DockerException;
+import io.idlewatch.sweeper.docker.NetworkView;
+import io.idlewatch.sweeper.docker.PortBinding;
 
 import java.io.Closeable;
 import java.time.Instant;
@@ -302,6 +304,63 @@ public final class FakeDocker implements DockerApi {
         ExecResult r = handler.apply(command);
         return new ExecResult(r.exitCode(), java.util.Arrays.copyOf(r.stdout(), Math.min(r.stdout().length, maxOutputBytes)),
                 java.util.Arrays.copyOf(r.stderr(), Math.min(r.stderr().length, maxOutputBytes)));
+    }
+
+    // ---- a wake's calls: network, start, putFile ----
+
+    /** The published ports a container's configuration names, by container id (none when absent). */
+    public final Map<String, List<PortBinding>> bindings = new HashMap<>();
+    /** The network addresses a container has while it runs, by container id. */
+    public final Map<String, List<String>> addresses = new HashMap<>();
+    /** Starts that fail (a host port taken, a broken mount), by container id. */
+    public final Map<String, RuntimeException> startFailures = new HashMap<>();
+    /** Files put into containers, by {@code id:dir/name}. */
+    public final Map<String, byte[]> putFiles = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Runs once a start succeeded, with the container's id: a test brings up what the workload would serve. */
+    public volatile Consumer<String> onStart = id -> {
+    };
+
+    @Override
+    public synchronized NetworkView network(String id) {
+        checkReachable();
+        calls.add("network " + id);
+        FakeContainer c = containers.get(id);
+        if (c == null) {
+            throw new DockerException.NotFound("No such container: " + id, null);
+        }
+        return new NetworkView(c.state, bindings.getOrDefault(id, List.of()),
+                c.state.equals("running") ? addresses.getOrDefault(id, List.of()) : List.of());
+    }
+
+    @Override
+    public void start(String id) {
+        checkReachable();
+        synchronized (this) {
+            calls.add("start " + id);
+            RuntimeException failure = startFailures.get(id);
+            if (failure != null) {
+                throw failure;
+            }
+            FakeContainer c = containers.get(id);
+            if (c == null) {
+                throw new DockerException.NotFound("No such container: " + id, null);
+            }
+            c.state = "running";
+            c.started = Instant.now();
+        }
+        onStart.accept(id);
+    }
+
+    @Override
+    public void putFile(String id, String dir, String name, byte[] content) {
+        checkReachable();
+        calls.add("put " + id + " " + dir + "/" + name);
+        synchronized (this) {
+            if (!containers.containsKey(id)) {
+                throw new DockerException.NotFound("No such container: " + id, null);
+            }
+        }
+        putFiles.put(id + ":" + dir + "/" + name, content.clone());
     }
 
     @Override
