@@ -3,7 +3,6 @@ package io.idlewatch.agent.control;
 import io.idlewatch.agent.init.SignalChannel;
 import io.idlewatch.agent.init.SpawnException;
 import io.idlewatch.agent.init.Spawner;
-import io.idlewatch.agent.init.Supervisor;
 import io.idlewatch.agent.posix.LibC;
 import io.idlewatch.agent.posix.Signals;
 
@@ -89,7 +88,8 @@ final class InhibitCommand implements Callable<Integer> {
             }
             int got = LibC.waitpid(pid, status, LibC.WNOHANG);
             if (got == pid) {
-                return Supervisor.exitCodeOf(status[0]);
+                int s = status[0];
+                return (s & 0x7f) == 0 ? (s >> 8) & 0xff : 128 + (s & 0x7f);
             }
             if (got < 0 && LibC.errno() != LibC.EINTR) {
                 return 1; // ECHILD: cannot happen for our own child
