@@ -309,7 +309,22 @@ static void iso_time(char *out, size_t cap, int64_t epoch_millis) {
  * and when stopping or stopped, why. Same file, same schema as the agent's (the contract's
  * StateRecord); the agent's link beside it is removed, so the host reads this one.
  */
+static struct {
+    char reason[16];
+    int code;
+    char detail[192];
+} last_stop;
+
 static void write_record(const char *state, const char *reason, int code, const char *detail) {
+    if (reason != NULL) { /* kept for the final record */
+        snprintf(last_stop.reason, sizeof last_stop.reason, "%s", reason);
+        snprintf(last_stop.detail, sizeof last_stop.detail, "%s", detail);
+        last_stop.code = code;
+    } else if (strcmp(state, "stopped") == 0 && last_stop.reason[0] != '\0') {
+        reason = last_stop.reason;
+        code = last_stop.code;
+        detail = last_stop.detail;
+    }
     static const char *dirs[] = {"/run/idlewatch", "/tmp/idlewatch"};
     static char json[2048], now[32], started[32], at[32], ws[512], det[512], agent[400], life[32], poll[32];
     int64_t now_ms = epoch_ms();
@@ -317,7 +332,7 @@ static void write_record(const char *state, const char *reason, int code, const 
     iso_time(started, sizeof started, st.started_epoch);
     json_string(ws, sizeof ws, getenv("IDLEWATCH_WORKSPACE"));
     char agent_text[300];
-    if (st.agent != 0) {
+    if (st.chan >= 0 && st.ready) {
         snprintf(agent_text, sizeof agent_text, "up (restarted %d times)", st.restarts);
     } else if (st.paused_until != 0) {
         snprintf(agent_text, sizeof agent_text, "down: %s; failed %d times in %ds, not restarted for %ds",
@@ -878,8 +893,9 @@ static const char *describe_end(int status, char *buf, size_t cap) {
 
 /* The agent had its chance to answer and did not: end it (it must not write over our record later). */
 static void silence_agent(void) {
-    if (st.agent > 0) {
+    if (st.agent > 0 && st.chan >= 0) {
         kill(st.agent, SIGKILL);
+        snprintf(st.agent_end, sizeof st.agent_end, "did not answer in time; ended by the init");
     }
     drop_agent_channel();
 }
@@ -997,7 +1013,9 @@ static int advance(void) {
         }
         if (st.acks_due > 0 || !st.acked) {
             silence_agent();
-            write_record("stopped", NULL, 0, NULL);
+            if (last_stop.reason[0] != '\0') {
+                write_record("stopped", NULL, 0, NULL);
+            } /* else the agent recorded the stop it asked for: its record stands */
         }
         return 1;
     }
@@ -1148,24 +1166,295 @@ static int init_main(char **cmd) {
 
 /* ---------------------------------------------------------------- the client */
 
-/* Subcommands that only talk to the running agent. */
+/*
+ * idlewatch status|touch|timeout|stop ...: the whole command line goes to the agent, which runs it
+ * and answers "cli EXIT OUT_BYTES ERR_BYTES\n" and the bytes; we copy them out and exit. No JVM,
+ * no allocation, a few milliseconds: looking never costs the workspace's idle time.
+ * idlewatch inhibit holds the agent's socket open while it runs its command.
+ */
+#define CLIENT_REQUEST_MAX 16384  /* the agent refuses more than 64 KiB; our commands are short */
+#define CLIENT_ARGS_MAX 32        /* ControlProtocol.MAX_CLI_ARGS */
+#define CLIENT_OUTPUT_MAX 32768   /* ControlProtocol.MAX_CLI_OUTPUT */
+#define CLIENT_CONNECT_WAIT_MS 1500 /* an agent starting with its workload binds its socket soon after */
+#define CLIENT_ANSWER_WAIT_MS 30000
+#define CLIENT_TEXT_MAX 200       /* ControlProtocol.MAX_TEXT: what the agent keeps of a reason */
+
+static const char *socket_paths[] = {"/run/idlewatch/agent.sock", "/tmp/idlewatch/agent.sock"};
+
+/* Appends s form-encoded (application/x-www-form-urlencoded), at most max input bytes of it. */
+static int form_append(char *buf, size_t *len, size_t cap, const char *s, size_t max) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; s[i] && i < max; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if (*len + 4 >= cap) {
+            return -1;
+        }
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
+            || c == '.' || c == '*') {
+            buf[(*len)++] = (char) c;
+        } else if (c == ' ') {
+            buf[(*len)++] = '+';
+        } else {
+            buf[(*len)++] = '%';
+            buf[(*len)++] = hex[c >> 4];
+            buf[(*len)++] = hex[c & 15];
+        }
+    }
+    buf[*len] = '\0';
+    return 0;
+}
+
+static int append(char *buf, size_t *len, size_t cap, const char *s) {
+    size_t n = strlen(s);
+    if (*len + n + 1 >= cap) {
+        return -1;
+    }
+    memcpy(buf + *len, s, n + 1);
+    *len += n;
+    return 0;
+}
+
+/* The agent's socket, waiting a little for one that is starting; -1 with the message printed. */
+static int client_connect(void) {
+    int64_t deadline = mono_ms() + CLIENT_CONNECT_WAIT_MS;
+    int errs[2] = {0, 0};
+    while (1) {
+        for (size_t i = 0; i < 2; i++) {
+            int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd < 0) {
+                say("socket failed: %s", strerror(errno));
+                return -1;
+            }
+            struct sockaddr_un addr = {.sun_family = AF_UNIX};
+            strncpy(addr.sun_path, socket_paths[i], sizeof addr.sun_path - 1);
+            if (connect(fd, (struct sockaddr *) &addr, sizeof addr) == 0) {
+                return fd;
+            }
+            errs[i] = errno;
+            close(fd);
+        }
+        if (mono_ms() >= deadline) {
+            break;
+        }
+        struct timespec pause = {0, 50 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    say("cannot reach the agent at %s (%s), %s (%s); the agent may not be running: idlewatch status works"
+        " inside a container whose entrypoint is /opt/idlewatch/bin/idlewatch",
+        socket_paths[0], strerror(errs[0]), socket_paths[1], strerror(errs[1]));
+    return -1;
+}
+
+static int write_all(int fd, const char *buf, size_t len) {
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return -1;
+        }
+        buf += w;
+        len -= (size_t) w;
+    }
+    return 0;
+}
+
+/* Reads exactly len bytes (or up to a newline when line is set) before the deadline; returns the count or -1. */
+static ssize_t read_until(int fd, char *buf, size_t len, int line, int64_t deadline) {
+    size_t got = 0;
+    while (got < len) {
+        int64_t left = deadline - mono_ms();
+        if (left <= 0) {
+            return -1;
+        }
+        struct timeval tv = {(time_t) (left / 1000), (suseconds_t) (left % 1000) * 1000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ssize_t r = read(fd, buf + got, line ? 1 : len - got);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            return -1;
+        }
+        got += (size_t) r;
+        if (line && buf[got - 1] == '\n') {
+            return (ssize_t) got;
+        }
+    }
+    return line ? -1 : (ssize_t) got;
+}
+
+/* Sends one request line and reads the answer's first line into line (NUL-terminated, newline cut). */
+static int client_request(int fd, const char *request, size_t len, char *line, size_t cap) {
+    if (write_all(fd, request, len) != 0) {
+        say("sending the request failed: %s", strerror(errno));
+        return -1;
+    }
+    ssize_t n = read_until(fd, line, cap - 1, 1, mono_ms() + CLIENT_ANSWER_WAIT_MS);
+    if (n <= 0) {
+        say("no answer from the agent within %d s", CLIENT_ANSWER_WAIT_MS / 1000);
+        return -1;
+    }
+    line[n - 1] = '\0';
+    return 0;
+}
+
+static int cli_main(int argc, char **argv) {
+    static char request[CLIENT_REQUEST_MAX], line[256], output[CLIENT_OUTPUT_MAX];
+    size_t len = 0;
+    if (argc - 1 > CLIENT_ARGS_MAX) {
+        say("%s: too many arguments", argv[1]);
+        return 2;
+    }
+    append(request, &len, sizeof request, "idlewatch/1 cli ");
+    for (int i = 1; i < argc; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%sa%d=", i > 1 ? "&" : "", i - 1);
+        if (append(request, &len, sizeof request, key) != 0
+            || form_append(request, &len, sizeof request, argv[i], SIZE_MAX) != 0) {
+            say("%s: arguments too long", argv[1]);
+            return 2;
+        }
+    }
+    append(request, &len, sizeof request, "\n");
+    int fd = client_connect();
+    if (fd < 0) {
+        return 1;
+    }
+    if (client_request(fd, request, len, line, sizeof line) != 0) {
+        return 1;
+    }
+    if (strncmp(line, "error ", 6) == 0) {
+        say("%s", line + 6); /* an agent that does not know cli, or a refused request */
+        return 2;
+    }
+    char *f[5];
+    int64_t code, out_len, err_len;
+    if (split(line, f, 5) != 4 || strcmp(f[0], "cli") != 0 || parse_number(f[1], &code) != 0 || code > 255
+        || parse_number(f[2], &out_len) != 0 || parse_number(f[3], &err_len) != 0
+        || out_len + err_len > CLIENT_OUTPUT_MAX) {
+        say("unexpected answer from the agent");
+        return 1;
+    }
+    int64_t deadline = mono_ms() + CLIENT_ANSWER_WAIT_MS;
+    if (read_until(fd, output, (size_t) (out_len + err_len), 0, deadline) != out_len + err_len) {
+        say("the agent's answer was cut short");
+        return 1;
+    }
+    close(fd);
+    if (write_all(1, output, (size_t) out_len) != 0 || write_all(2, output + out_len, (size_t) err_len) != 0) {
+        return 1;
+    }
+    return (int) code;
+}
+
+/* idlewatch inhibit [--reason TEXT] [--] CMD...: the hold lasts as long as our connection. */
+static int inhibit_main(int argc, char **argv) {
+    static char request[CLIENT_REQUEST_MAX], line[1024], text[CLIENT_TEXT_MAX + 1];
+    const char *usage = "usage: idlewatch inhibit [--reason TEXT] -- CMD [ARGS...]";
+    const char *reason = NULL;
+    int i = 2;
+    while (i < argc && strcmp(argv[i], "--") != 0) {
+        if (strncmp(argv[i], "--reason=", 9) == 0) {
+            reason = argv[i] + 9;
+            i++;
+        } else if (strcmp(argv[i], "--reason") == 0) {
+            if (i + 1 >= argc) {
+                say("--reason needs a text");
+                fprintf(stderr, "%s\n", usage);
+                return 2;
+            }
+            reason = argv[i + 1];
+            i += 2;
+        } else if (argv[i][0] == '-') {
+            say("inhibit: unknown option \"%s\"", argv[i]);
+            fprintf(stderr, "%s\n", usage);
+            return 2;
+        } else {
+            break;
+        }
+    }
+    if (i < argc && strcmp(argv[i], "--") == 0) {
+        i++;
+    }
+    if (i >= argc || argv[i][0] == '\0') {
+        say("inhibit needs a command to run");
+        fprintf(stderr, "%s\n", usage);
+        return 2;
+    }
+    char **cmd = argv + i;
+    /* The command line as the agent shows it: the first CLIENT_TEXT_MAX bytes of it. */
+    size_t t = 0;
+    for (int k = 0; cmd[k] && t < CLIENT_TEXT_MAX; k++) {
+        for (const char *c = cmd[k]; *c && t < CLIENT_TEXT_MAX; c++) {
+            text[t++] = *c;
+        }
+        if (cmd[k + 1] && t < CLIENT_TEXT_MAX) {
+            text[t++] = ' ';
+        }
+    }
+    text[t] = '\0';
+    size_t len = 0;
+    char pid[32];
+    snprintf(pid, sizeof pid, "pid=%d&command=", (int) getpid());
+    append(request, &len, sizeof request, "idlewatch/1 hold ");
+    if (reason != NULL) {
+        append(request, &len, sizeof request, "reason=");
+        form_append(request, &len, sizeof request, reason, CLIENT_TEXT_MAX);
+        append(request, &len, sizeof request, "&");
+    }
+    append(request, &len, sizeof request, pid);
+    form_append(request, &len, sizeof request, text, CLIENT_TEXT_MAX);
+    append(request, &len, sizeof request, "\n");
+
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL); /* from here, signals are for CMD: forwarded below */
+    int fd = client_connect();
+    if (fd < 0) {
+        return 1;
+    }
+    if (client_request(fd, request, len, line, sizeof line) != 0) {
+        return 1;
+    }
+    if (strncmp(line, "ok ", 3) != 0) {
+        say("%s", strncmp(line, "error ", 6) == 0 ? line + 6 : "unexpected answer from the agent");
+        return strncmp(line, "error ", 6) == 0 ? 2 : 1;
+    }
+    st.cmd = cmd;
+    st.workload_status = -1;
+    int failed = spawn_workload(); /* its own group, default signals; the hold's socket is close-on-exec */
+    if (failed) {
+        return failed;
+    }
+    while (1) {
+        struct timespec ts = {1, 0};
+        siginfo_t info;
+        int sig = sigtimedwait(&all, &info, &ts);
+        if (sig > 0 && sig != SIGCHLD && kill(-st.workload, sig) != 0) {
+            kill(st.workload, sig); /* CMD left its group (setsid): signal it alone */
+        }
+        int status;
+        pid_t got = waitpid(st.workload, &status, WNOHANG);
+        if (got == st.workload) {
+            return exit_code_of(status);
+        }
+    }
+}
+
+/* Subcommands that talk to the running agent. */
 static int is_client_command(const char *arg) {
     return arg != NULL && (strcmp(arg, "status") == 0 || strcmp(arg, "touch") == 0
                            || strcmp(arg, "timeout") == 0 || strcmp(arg, "stop") == 0
                            || strcmp(arg, "inhibit") == 0 || strcmp(arg, "--version") == 0);
 }
 
-/* The client commands run in the JVM; inhibit spawns and forwards, so its signals are blocked. */
-static int client_main(int argc, char **argv) {
-    if (strcmp(argv[1], "inhibit") == 0) {
-        sigset_t all;
-        sigfillset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
-        setenv("_JAVA_SR_SIGNUM", "21", 1); /* SIGTTIN: SIGUSR2 reaches inhibit's command */
-    }
+/* --version is answered by the jar itself, agent or not: the one client command that runs a JVM. */
+static int version_main(int argc, char **argv) {
     int n = jvm_args();
-    static const char *args[MAX_JVM_ARGS + 256];
-    if (argc > 256) {
+    static const char *args[MAX_JVM_ARGS + CLIENT_ARGS_MAX];
+    if (argc > CLIENT_ARGS_MAX) {
         say("too many arguments");
         return 2;
     }
@@ -1179,6 +1468,16 @@ static int client_main(int argc, char **argv) {
     execv(args[0], (char **) args);
     say("exec %s failed: %s", args[0], strerror(errno));
     return 126;
+}
+
+static int client_main(int argc, char **argv) {
+    if (strcmp(argv[1], "--version") == 0) {
+        return version_main(argc, argv);
+    }
+    if (strcmp(argv[1], "inhibit") == 0) {
+        return inhibit_main(argc, argv);
+    }
+    return cli_main(argc, argv);
 }
 
 int main(int argc, char **argv) {

@@ -19,7 +19,6 @@ import io.idlewatch.agent.signal.SystemPaths;
 import io.idlewatch.agent.signal.cpu.ClientCpu;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,10 +57,6 @@ public final class Main {
     static int run(String[] args) {
         // 0. A client subcommand talks to the running agent and is done.
         if (args.length > 0 && ControlCommands.isControlCommand(args[0])) {
-            if (args[0].equals("inhibit") && !signalsBlockedByLauncher()) {
-                Log.info("signals are not blocked; run inhibit through /opt/idlewatch/bin/idlewatch, not java");
-                return EXIT_USAGE;
-            }
             return ControlCommands.run(args, STATE_DIRS, workloadEnvironment(), System.out, System.err);
         }
         // 1. Otherwise we are the init's companion: it started us with its socket as our standard input.
@@ -390,20 +385,5 @@ public final class Main {
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
         AgentConfig.LAUNCHER_VARIABLES.forEach(env::remove);
         return env;
-    }
-
-    /** SigBlk in /proc/self/status covers SIGTERM when the launcher did its part. */
-    private static boolean signalsBlockedByLauncher() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("SigBlk:")) {
-                    long mask = Long.parseUnsignedLong(line.substring(7).trim(), 16);
-                    return (mask & (1L << (Signals.SIGTERM - 1))) != 0;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return true; // cannot tell: trust the launcher
-        }
-        return true;
     }
 }
