@@ -756,44 +756,56 @@ static void reap(void) {
     }
 }
 
-/*
- * Signals every process left but us and the agent; returns how many there were. As PID 1 that is
- * every process of the container (read from /proc with a fixed buffer); as a subreaper, the
- * workload's group and our children.
- */
-static int signal_survivors(int sig) {
+/* Our children but the agent (orphans come to us): what the stop waits for. Signals them when sig > 0. */
+static int children_left(int sig) {
     static char buf[16384];
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int) getpid());
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return 0;
+    }
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0) {
+        return 0;
+    }
+    buf[got] = '\0';
     int count = 0;
-    if (!st.pid1) {
-        if (st.workload > 0 && kill(-st.workload, sig) == 0) {
+    for (char *p = buf; *p;) {
+        long pid = strtol(p, &p, 10);
+        if (pid > 0 && pid != st.agent) {
             count++;
-        }
-        char path[64];
-        snprintf(path, sizeof path, "/proc/self/task/%d/children", (int) getpid());
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            return count;
-        }
-        ssize_t got = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (got <= 0) {
-            return count;
-        }
-        buf[got] = '\0';
-        for (char *p = buf; *p;) {
-            long pid = strtol(p, &p, 10);
-            if (pid > 0 && pid != st.agent && kill((pid_t) pid, sig) == 0) {
-                count++;
-            }
-            while (*p == ' ' || *p == '\n') {
-                p++;
+            if (sig > 0) {
+                kill((pid_t) pid, sig);
             }
         }
-        return count;
+        while (*p == ' ' || *p == '\n') {
+            p++;
+        }
+    }
+    return count;
+}
+
+/*
+ * Signals what is left but us and the agent. As PID 1 that is every process of the container
+ * (read from /proc with a fixed buffer: kill(-1) would take the agent too); as a subreaper, the
+ * workload's group and our children. Only our children are waited for (children_left): a
+ * docker exec session is not ours to outlive.
+ */
+static void signal_survivors(int sig) {
+    static char buf[16384];
+    if (!st.pid1) {
+        if (st.workload > 0) {
+            kill(-st.workload, sig);
+        }
+        children_left(sig);
+        return;
     }
     int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        return kill(-1, sig) == 0 ? 1 : 0; /* no /proc: the agent goes too */
+        children_left(sig);
+        return;
     }
     while (1) {
         long got = syscall(SYS_getdents64, fd, buf, sizeof buf);
@@ -811,16 +823,12 @@ static int signal_survivors(int sig) {
             off += d->reclen;
             char *end;
             long pid = strtol(d->name, &end, 10);
-            if (*end != '\0' || pid <= 1 || pid == st.agent) {
-                continue;
-            }
-            if (kill((pid_t) pid, sig) == 0) {
-                count++;
+            if (*end == '\0' && pid > 1 && pid != st.agent) {
+                kill((pid_t) pid, sig);
             }
         }
     }
     close(fd);
-    return count;
 }
 
 /* The signals tini leaves alone: the synchronous faults (sent by kill, they are no fault of
@@ -984,7 +992,7 @@ static int advance(void) {
         st.acks_due = 0;
         st.phase = SURVIVORS;
         st.kill_at = 0;
-        if (signal_survivors(0) > 0) {
+        if (children_left(0) > 0) {
             int64_t g = grace();
             if (st.term_deadline != 0) {
                 g = st.term_deadline - now;
@@ -997,7 +1005,7 @@ static int advance(void) {
         }
         return advance();
     case SURVIVORS:
-        if (signal_survivors(0) == 0) {
+        if (children_left(0) == 0) {
             send_done();
             return advance();
         }
