@@ -373,6 +373,10 @@ static void write_record(const char *state, const char *reason, int code, const 
     for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
         char file[64], tmp[64], link[64];
         mkdir(dirs[d], 0755);
+        struct stat sb; /* the agent's rule: a real directory of ours that nobody else may write */
+        if (lstat(dirs[d], &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() || (sb.st_mode & 022) != 0) {
+            continue;
+        }
         snprintf(file, sizeof file, "%s/state.json", dirs[d]);
         snprintf(tmp, sizeof tmp, "%s/state.json.init", dirs[d]);
         snprintf(link, sizeof link, "%s/state.link", dirs[d]);
