@@ -114,8 +114,10 @@ public final class Main {
             System.err.println(config.describe());
             config.warnings().forEach(w -> Log.info(w));
         } else {
-            Log.info("agent restarted (" + hello.restarts() + (hello.restarts() == 1 ? " time" : " times")
-                    + "); idle time counts from now, the lifetime from the container's start");
+            String note = "restarted " + hello.restarts() + (hello.restarts() == 1 ? " time" : " times") + ", last at "
+                    + java.time.Instant.ofEpochMilli(System.currentTimeMillis()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+            StateFile.agentNote(note);
+            Log.info("agent " + note + "; idle time counts from now, the lifetime from the container's start");
         }
 
         // 4. Activity signals and the idle loop, with the state file the host reads.
