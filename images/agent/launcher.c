@@ -237,6 +237,7 @@ static struct {
     int workload_status;          /* -1 while it runs */
     int last_forwarded;           /* tells "docker stop" from a workload that just ended */
     int gate;                     /* settings were given: the agent checks them before the workload starts */
+    int gate_signal;              /* a stop signal that came before the workload started */
 
     enum phase phase;
     int exit_code;                /* what we exit with */
@@ -253,9 +254,12 @@ static struct {
     size_t in_len;
     int ready;                    /* the current agent said ready */
     int ever_ready;               /* some agent said ready: grace, lifetime and exit code are known */
-    int acks_due;                 /* lines sent that the agent has not acknowledged yet */
+    /* What the agent has been asked to record and has not acknowledged yet; acks come in this order. */
+    int term_pending;             /* signal N */
+    int exit_pending;             /* exited CODE SIG KSIG */
+    int done_pending;             /* done CODE */
     int64_t ack_deadline;
-    int acked;                    /* the last of them was acknowledged */
+    int done_acked;               /* the agent wrote the final record */
     int64_t agent_started;
     int64_t restart_at;           /* when to start it again (0: no restart due) */
     int restarts;
@@ -507,8 +511,7 @@ static void spawn_agent(void) {
     st.chan = sv[0];
     st.in_len = 0;
     st.ready = 0;
-    st.acks_due = 0;
-    st.acked = 0;
+    st.term_pending = st.exit_pending = st.done_pending = 0;
     st.agent_started = mono_ms();
     st.restart_at = 0;
     /* Readable data raises SIGIO, which the loop's sigtimedwait takes like any signal. */
@@ -527,7 +530,6 @@ static void drop_agent_channel(void) {
         st.chan = -1;
     }
     st.ready = 0;
-    st.acks_due = 0;
 }
 
 /* A broken or hostile agent: end it, the restart policy takes over. */
@@ -560,12 +562,17 @@ static void send_line(const char *fmt, ...) {
     }
 }
 
-static void expect_ack(void) {
+/* The agent must answer the line just sent within ACK_TIMEOUT_MS; *pending is cleared by its ack. */
+static void expect_ack(int *pending) {
     if (st.chan >= 0) {
-        st.acks_due++;
-        st.acked = 0;
+        *pending = 1;
         st.ack_deadline = mono_ms() + ACK_TIMEOUT_MS;
     }
+}
+
+/* Still waiting for the agent's ack, and it may still come. */
+static int ack_pending(int pending) {
+    return pending && st.chan >= 0 && mono_ms() < st.ack_deadline;
 }
 
 /* Strictly a decimal number of at most 12 digits, no sign, no spaces around. */
@@ -629,12 +636,16 @@ static void agent_line(char *line) {
         return;
     }
     if (n == 1 && strcmp(f[0], "ack") == 0) {
-        if (st.acks_due == 0) {
+        if (st.term_pending) {
+            st.term_pending = 0;
+        } else if (st.exit_pending) {
+            st.exit_pending = 0;
+        } else if (st.done_pending) {
+            st.done_pending = 0;
+            st.done_acked = 1;
+        } else {
             agent_misbehaved("an ack nobody asked for");
-            return;
         }
-        st.acks_due--;
-        st.acked = st.acks_due == 0;
         return;
     }
     agent_misbehaved("an unknown line");
@@ -857,7 +868,13 @@ static void on_signal(int sig, const siginfo_t *info) {
     if (sig == SIGIO && info->si_code > 0) {
         return; /* the kernel's: the agent wrote; read_agent follows */
     }
-    if (ignored_signal(sig) || st.workload <= 0) {
+    if (ignored_signal(sig)) {
+        return;
+    }
+    if (st.workload <= 0) { /* the agent is still checking the settings: a stop means nothing starts */
+        if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
+            st.gate_signal = sig;
+        }
         return;
     }
     if (sig == SIGTERM && st.phase == RUNNING && st.term_deadline == 0 && st.workload_status < 0) {
@@ -866,7 +883,7 @@ static void on_signal(int sig, const siginfo_t *info) {
         st.last_forwarded = SIGTERM;
         if (st.chan >= 0 && st.ready) {
             send_line("signal %d", SIGTERM);
-            expect_ack();
+            expect_ack(&st.term_pending);
             st.held_term_until = st.ack_deadline;
             if (st.chan < 0) { /* the send failed: the agent is gone */
                 st.held_term_until = 0;
@@ -916,11 +933,6 @@ static int agent_answering(void) {
     return st.chan >= 0 && st.ready;
 }
 
-/* Waiting for the agent's ack, and it may still come. */
-static int ack_pending(void) {
-    return st.acks_due > 0 && st.chan >= 0 && mono_ms() < st.ack_deadline;
-}
-
 /* The workload ended by itself (or after a signal): the agent records it, or we do. */
 static void record_exit(void) {
     char end[64], detail[192];
@@ -938,16 +950,16 @@ static void send_done(void) {
     st.phase = DONE;
     if (agent_answering()) {
         send_line("done %d", st.exit_code);
-        expect_ack();
+        expect_ack(&st.done_pending);
     }
 }
 
 /* One step of the stop, as far as the time and the agent allow; returns 1 when it is all done. */
 static int advance(void) {
     int64_t now = mono_ms();
-    if (st.held_term_until != 0 && (!ack_pending() || now >= st.held_term_until)) {
+    if (st.held_term_until != 0 && !ack_pending(st.term_pending)) {
         st.held_term_until = 0;
-        if (st.acks_due > 0) { /* no record from the agent in time: ours, then the TERM */
+        if (st.term_pending) { /* no record from the agent in time: ours, then the TERM */
             silence_agent();
             write_record("stopping", "signal", 128 + SIGTERM, "the container got SIGTERM; the agent did not answer");
         }
@@ -958,11 +970,16 @@ static int advance(void) {
         if (st.workload_status >= 0) {
             st.exit_code = exit_code_of(st.workload_status);
             st.phase = EXITED;
+            if (st.held_term_until != 0) { /* what is left of the group still gets the TERM */
+                st.held_term_until = 0;
+                forward(SIGTERM);
+            }
             if (agent_answering()) {
                 send_line("exited %d %d %d", st.exit_code, st.last_forwarded,
                           WIFSIGNALED(st.workload_status) ? WTERMSIG(st.workload_status) : 0);
-                expect_ack();
-            } else {
+                expect_ack(&st.exit_pending);
+            }
+            if (!st.exit_pending) {
                 silence_agent(); /* one starting up would write "running" over the record */
                 record_exit();
             }
@@ -986,14 +1003,14 @@ static int advance(void) {
         }
         return 0;
     case EXITED:
-        if (ack_pending()) {
+        if (ack_pending(st.exit_pending) || ack_pending(st.term_pending)) {
             return 0; /* the record first */
         }
-        if (st.acks_due > 0) {
+        if (st.exit_pending) { /* the agent did not record it (gone, frozen, slow): we do */
             silence_agent();
             record_exit();
         }
-        st.acks_due = 0;
+        st.term_pending = st.exit_pending = 0;
         st.phase = SURVIVORS;
         st.kill_at = 0;
         if (children_left(0) > 0) {
@@ -1020,11 +1037,14 @@ static int advance(void) {
         }
         return 0;
     case DONE:
-        if (ack_pending()) {
+        if (ack_pending(st.done_pending)) {
             return 0;
         }
-        if (st.acks_due > 0 || !st.acked) {
+        if (st.done_pending || !st.done_acked) { /* no final record from the agent */
             silence_agent();
+            if (last_stop.reason[0] == '\0' && !st.stop_requested) {
+                record_exit();
+            }
             if (last_stop.reason[0] != '\0') {
                 write_record("stopped", NULL, 0, NULL);
             } /* else the agent recorded the stop it asked for: its record stands */
@@ -1044,7 +1064,7 @@ static int64_t next_wait_ms(void) {
     int64_t now = mono_ms(), wait = 1000;
     int64_t due[] = {
         st.agent == 0 && st.phase == RUNNING ? st.restart_at : 0,
-        st.acks_due > 0 ? st.ack_deadline : 0,
+        st.term_pending || st.exit_pending || st.done_pending ? st.ack_deadline : 0,
         st.held_term_until,
         (st.phase == STOPPING || st.phase == SURVIVORS) && !st.term_killed ? st.kill_at : 0,
         st.phase == RUNNING && !st.term_killed ? st.term_deadline : 0,
@@ -1139,6 +1159,13 @@ static int init_main(char **cmd) {
     spawn_agent();
     while (st.gate) {
         wait_and_handle();
+        if (st.gate_signal) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "the container got %s before the workload started", signame(st.gate_signal));
+            silence_agent();
+            write_record("stopped", "signal", 128 + st.gate_signal, detail);
+            return 128 + st.gate_signal;
+        }
         if (st.ready) {
             break;
         }
