@@ -94,7 +94,8 @@ final class PsCommand implements Callable<Integer> {
     private static String idleColumn(WorkspaceStatus w, WorkspaceStatus.Record record, Instant now) {
         java.util.Optional<String> down = w.up() ? w.agent().flatMap(AgentState::agentDown) : java.util.Optional.empty();
         if (down.isPresent() && (record == WorkspaceStatus.Record.LIVE || record == WorkspaceStatus.Record.STALE)) {
-            return "agent " + down.get() + " (" + updated(w, now) + ")"; // the init keeps the workload running
+            // the init keeps the workload running; what it says about the agent comes last (cells are cut)
+            return "agent down (" + updated(w, now) + ")" + down.get().substring("down".length());
         }
         return switch (record) {
             case LIVE, FINAL -> idle(w.agent().orElseThrow());
