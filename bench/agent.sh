@@ -3,7 +3,9 @@
 #   start-up : container start -> the workload's first line, N runs each (median)
 #              measured two ways: `docker run` wall time on the host, and inside the
 #              container from PID 1's exec (its /proc start time) to the workload's line
-#   memory   : PID 1's Rss and Anonymous (/proc/1/smaps_rollup) after IDLE_WAIT s
+#              (agent+settings: with a setting given, the agent checks it before the workload starts)
+#   memory   : PID 1's Rss and Anonymous (/proc/1/smaps_rollup) after IDLE_WAIT s, and the agent JVM's
+#   client   : `docker exec ws idlewatch status` next to `docker exec ws true`, N runs each (median)
 #   idle CPU : the whole container's CPU (cgroup cpuacct) over CPU_WINDOW s while idle,
 #              all signals on at the default poll, next to the same container under tini
 # Usage: bench/agent.sh [runs=10] [idle_wait=30] [cpu_window=120]
@@ -11,8 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-10}" idle_wait="${2:-30}" cpu_window="${3:-120}"
 
+tag="${IDLEWATCH_IMAGE_TAG:-latest}"
 scripts/docker-engine
-if ! docker image inspect localhost/idlewatch/agent:latest >/dev/null 2>&1; then
+if ! docker image inspect "localhost/idlewatch/agent:$tag" >/dev/null 2>&1; then
   echo "bench: build the images first: scripts/demo or images/build.sh" >&2; exit 1
 fi
 if [[ ! -x /usr/bin/tini-static ]]; then
@@ -22,23 +25,24 @@ fi
 
 ctx="$(mktemp -d)"; trap 'rm -rf "$ctx"' EXIT
 cp /usr/bin/tini-static "$ctx/tini"
-cat > "$ctx/Dockerfile" <<'DOCKER'
+cat > "$ctx/Dockerfile" <<DOCKER
 FROM localhost/idlewatch/debian:bookworm
-COPY --from=localhost/idlewatch/agent:latest /opt/idlewatch /opt/idlewatch
+COPY --from=localhost/idlewatch/agent:$tag /opt/idlewatch /opt/idlewatch
 COPY tini /usr/bin/tini
 DOCKER
-docker build -q -t localhost/idlewatch/bench:latest "$ctx" >/dev/null 2>&1
-img=localhost/idlewatch/bench:latest
+docker build -q -t "localhost/idlewatch/bench:$tag" "$ctx" >/dev/null 2>&1
+img="localhost/idlewatch/bench:$tag"
 
 declare -A entry=(
   [agent]="/opt/idlewatch/bin/idlewatch --"
   [agent-nocds]="/opt/idlewatch/bin/idlewatch --"
+  [agent+settings]="/opt/idlewatch/bin/idlewatch --"
   [tini]="/usr/bin/tini --"
   [none]=""
 )
 # agent-nocds: the same agent with its CDS archive turned off, to show what the archive buys.
-declare -A extra=([agent-nocds]="-e JAVA_TOOL_OPTIONS=-Xshare:off")
-order=(agent agent-nocds tini none)
+declare -A extra=([agent-nocds]="-e JAVA_TOOL_OPTIONS=-Xshare:off" [agent+settings]="-e IDLEWATCH_TIMEOUT=30m")
+order=(agent agent+settings tini none)
 
 # In the container: seconds from PID 1's start (field 22 of /proc/1/stat, clock ticks)
 # to the workload's first line (/proc/uptime). PID 1 is the init, or sh itself with none.
@@ -58,12 +62,21 @@ for ((i = 0; i < runs; i++)); do
     inner[$k]+="$(awk -v o="$out" 'BEGIN {split(o, a, " "); printf "%d", (a[1] - a[2] / 100) * 1000}') "
   done
 done
-printf '%-12s %18s %26s\n' init "docker run wall ms" "PID 1 exec -> first line ms"
+printf '%-15s %18s %26s\n' init "docker run wall ms" "PID 1 exec -> first line ms"
 for k in "${order[@]}"; do
   w=$(tr ' ' '\n' <<<"${wall[$k]}" | grep . | median)
   n=$(tr ' ' '\n' <<<"${inner[$k]}" | grep . | median)
-  printf '%-12s %18s %26s\n' "$k" "$w" "$n"
+  printf '%-15s %18s %26s\n' "$k" "$w" "$n"
 done
+echo "== docker run --rm IMG sh -c 'echo hi': $runs runs each, interleaved =="
+declare -A hi
+for ((i = 0; i < runs; i++)); do
+  for k in agent tini; do
+    t0=$(date +%s%N); docker run --rm --entrypoint "" "$img" ${entry[$k]} sh -c 'echo hi' >/dev/null 2>&1; t1=$(date +%s%N)
+    hi[$k]+="$(( (t1 - t0) / 1000000 )) "
+  done
+done
+for k in agent tini; do printf '%-15s %18s\n' "$k" "$(tr ' ' '\n' <<<"${hi[$k]}" | grep . | median)"; done
 aw=$(tr ' ' '\n' <<<"${wall[agent]}" | grep . | median); tw=$(tr ' ' '\n' <<<"${wall[tini]}" | grep . | median)
 echo "agent - tini (wall, medians): $(awk -v a="$aw" -v t="$tw" 'BEGIN {print a - t}') ms (target <= 100 ms)"
 
@@ -75,13 +88,27 @@ for k in agent agent-nocds tini; do
   ids+=("$(docker run -d ${extra[$k]:-} --entrypoint "" -e IDLEWATCH_TIMEOUT=1h "$img" ${entry[$k]} sleep infinity)")
 done
 sleep "$idle_wait"
-printf '%-12s %10s %14s %8s\n' init "Rss kB" "Anonymous kB" threads
+printf '%-15s %10s %14s %8s\n' process "Rss kB" "Anonymous kB" threads
 i=0
+mem='r=$(awk "/^Rss:/ {print \$2}" /proc/$1/smaps_rollup); a=$(awk "/^Anonymous:/ {print \$2}" /proc/$1/smaps_rollup); t=$(awk "/^Threads:/ {print \$2}" /proc/$1/status); echo "$r $a $t"'
+jvm='for p in /proc/[0-9]*; do case "$(tr "\0" " " < $p/cmdline 2>/dev/null)" in /opt/idlewatch/runtime/bin/java*) basename $p;; esac; done'
 for k in agent agent-nocds tini; do
-  docker exec "${ids[$i]}" sh -c 'r=$(awk "/^Rss:/ {print \$2}" /proc/1/smaps_rollup); a=$(awk "/^Anonymous:/ {print \$2}" /proc/1/smaps_rollup); t=$(awk "/^Threads:/ {print \$2}" /proc/1/status); echo "$r $a $t"' \
-    | awk -v k="$k" '{printf "%-12s %10s %14s %8s\n", k, $1, $2, $3}'
+  docker exec "${ids[$i]}" sh -c "$mem" sh 1 | awk -v k="$k PID 1" '{printf "%-15s %10s %14s %8s\n", k, $1, $2, $3}'
+  if [[ $k != tini ]]; then
+    docker exec "${ids[$i]}" sh -c "$mem" sh "$(docker exec "${ids[$i]}" sh -c "$jvm")" \
+      | awk -v k="$k JVM" '{printf "%-15s %10s %14s %8s\n", k, $1, $2, $3}'
+  fi
   i=$((i + 1))
 done
+echo
+echo "== docker exec: idlewatch status next to true, $runs runs each, interleaved =="
+declare -A ex
+for ((j = 0; j < runs; j++)); do
+  t0=$(date +%s%N); docker exec "${ids[0]}" /opt/idlewatch/bin/idlewatch status >/dev/null; t1=$(date +%s%N)
+  docker exec "${ids[0]}" true; t2=$(date +%s%N)
+  ex[status]+="$(( (t1 - t0) / 1000000 )) "; ex[true]+="$(( (t2 - t1) / 1000000 )) "
+done
+for k in status true; do printf '%-15s %10s ms\n' "$k" "$(tr ' ' '\n' <<<"${ex[$k]}" | grep . | median)"; done
 echo "(targets for the agent: Rss <= 40960 kB, Anonymous <= 16384 kB)"
 
 echo

@@ -64,22 +64,16 @@ build_agent() {
   opt="$ctx/opt/idlewatch"
   rm -rf "$ctx"; mkdir -p "$opt/bin" "$opt/lib"
 
-  # A runtime with only the modules the agent uses (java.logging: JNA logs through it).
-  "$jdk/bin/jlink" --add-modules java.base,java.logging \
-    --strip-debug --no-man-pages --no-header-files --compress=0 \
-    --generate-cds-archive --output "$opt/runtime"
-  # Debian's JDK links zlib, libstdc++ and libgcc_s dynamically; bring them along so
-  # glibc is the one thing the workspace image must have.
-  for lib in libz.so.1 libstdc++.so.6 libgcc_s.so.1; do
-    cp -L "$(ldconfig -p | awk -v l="$lib" '$1==l && /x86-64/ {print $NF; exit}')" "$opt/runtime/lib/$lib"
-  done
-  patchelf --set-rpath '$ORIGIN/..' "$opt/runtime/lib/server/libjvm.so"
-  rm -rf "$opt/runtime/lib/server/classes_nocoops.jsa" "$opt/runtime/legal" "$opt/runtime/release.bak"
+  # A runtime with only the modules the agent uses (java.logging: JNA logs through it); glibc is
+  # the one thing the workspace image must have (the same builder as the host packages').
+  "$root/scripts/jlink-runtime" "$jdk" java.base,java.logging "$opt/runtime" --generate-cds-archive
+  rm -rf "$opt/runtime/lib/server/classes_nocoops.jsa" "$opt/runtime/release.bak"
 
   cp "$jar" "$opt/lib/idlewatch-agent.jar"
   cp "$jna" "$opt/lib/jna.jar"
   unzip -q -o -j "$jna" 'com/sun/jna/linux-x86-64/libjnidispatch.so' -d "$opt/lib"
-  gcc -Os -Wall -Wextra -Werror -o "$opt/bin/idlewatch" "$here/agent/launcher.c"
+  # Static: PID 1 keeps under 1 MB of RSS (no shared libc pages mapped) and needs nothing from the image.
+  gcc -static -Os -Wall -Wextra -Werror -o "$opt/bin/idlewatch" "$here/agent/launcher.c"
   strip "$opt/bin/idlewatch"
   chmod -R a+rX "$opt"
 

@@ -65,16 +65,10 @@ for m in $DROPPED_MODULES; do modules="$(tr ',' '\n' <<<"$modules" | grep -vx "$
 for m in $ADDED_MODULES; do modules="$modules,$m"; done
 say "runtime modules: $modules"
 # No CDS archive of the JDK's own classes: lib/idlewatch.jsa below holds the JDK classes the CLI loads.
-"$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=0 \
-  --output "$tree/runtime"
-# Debian's JDK links zlib, libstdc++ and libgcc_s dynamically: bring them along, so that glibc is the
-# one thing the host needs (and the host image can be FROM scratch).
-for lib in libz.so.1 libstdc++.so.6 libgcc_s.so.1; do
-  cp -L "$(ldconfig -p | awk -v l="$lib" '$1==l && /x86-64/ {print $NF; exit}')" "$tree/runtime/lib/$lib"
-done
-patchelf --set-rpath '$ORIGIN/..' "$tree/runtime/lib/server/libjvm.so"
-for so in "$tree"/runtime/lib/*.so; do patchelf --set-rpath '$ORIGIN:$ORIGIN/server' "$so"; done
-rm -rf "$tree/runtime/legal" "$tree/runtime/bin/keytool" "$tree/runtime/lib/server/classes"*.jsa
+# Glibc is the one thing the host needs (and the host image can be FROM scratch): the same builder
+# as the agent image's.
+"$here/../scripts/jlink-runtime" "$jdk" "$modules" "$tree/runtime"
+rm -rf "$tree/runtime/bin/keytool" "$tree/runtime/lib/server/classes"*.jsa
 
 # 2. The CLI, JNA's library, the launcher.
 cp "$jar" "$tree/lib/idlewatch-sweeper.jar"

@@ -11,31 +11,32 @@ import io.idlewatch.agent.idle.IdleLoop;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateDirectory;
 import io.idlewatch.agent.idle.StateFile;
-import io.idlewatch.agent.init.InitException;
-import io.idlewatch.agent.init.SignalChannel;
-import io.idlewatch.agent.init.SpawnException;
-import io.idlewatch.agent.init.Supervisor;
+import io.idlewatch.agent.init.InitLink;
+import io.idlewatch.agent.init.PreStop;
 import io.idlewatch.agent.posix.Signals;
 import io.idlewatch.agent.signal.ActivitySignal;
 import io.idlewatch.agent.signal.SystemPaths;
 import io.idlewatch.agent.signal.cpu.ClientCpu;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * {@code idlewatch -- CMD [ARGS...]}: PID 1 of a workspace container.
- * Read top to bottom, it is the order the agent runs in:
- * config → signals → spawn → sensors and state → socket → loop { forward, reap, sample, decide } → exit.
- * {@code idlewatch status|touch|timeout|inhibit} are clients of that agent's control socket.
+ * The Java agent: the companion of a workspace's init ({@code bin/idlewatch}, PID 1, which spawns
+ * the workload and then us). Read top to bottom, it is the order the agent runs in:
+ * hello → config → sensors and state → ready → socket → loop { the init's news, sample, decide } → done.
+ * The agent decides, the init acts: forwarding, reaping and the stop's TERM/KILL are the init's.
+ * {@code idlewatch status|touch|timeout|inhibit} are clients of this agent's control socket.
  */
 public final class Main {
     static final int EXIT_USAGE = 2;
+    /** How the init starts us: {@code java … Main --companion}, its socket as standard input. */
+    static final String COMPANION = "--companion";
+    /** Tests only: see {@link #testOnlyOutOfMemory}. */
+    public static final String TEST_OOM_VARIABLE = "IDLEWATCH_TEST_OOM_AFTER";
     /** Where the state file goes when /run/idlewatch cannot be made (non-root user, read-only /run). */
     static final Path FALLBACK_STATE_DIR = Path.of("/tmp/idlewatch");
     /** Where the state file and the control socket go, in order of preference. */
@@ -56,25 +57,52 @@ public final class Main {
     static int run(String[] args) {
         // 0. A client subcommand talks to the running agent and is done.
         if (args.length > 0 && ControlCommands.isControlCommand(args[0])) {
-            if (args[0].equals("inhibit") && !signalsBlockedByLauncher()) {
-                Log.info("signals are not blocked; run inhibit through /opt/idlewatch/bin/idlewatch, not java");
-                return EXIT_USAGE;
-            }
             return ControlCommands.run(args, STATE_DIRS, workloadEnvironment(), System.out, System.err);
         }
-
-        // 1. Arguments: `-- CMD...`, or CMD directly as tini accepts it.
-        List<String> command = commandOf(args);
-        if (command == null) {
+        // 1. Otherwise we are the init's companion: it started us with its socket as our standard input.
+        InitLink opened;
+        try {
+            opened = args.length == 1 && args[0].equals(COMPANION) ? InitLink.open() : null;
+        } catch (IOException e) {
+            opened = null;
+        }
+        if (opened == null) {
             System.err.println("usage: idlewatch -- CMD [ARGS...]\n"
                     + "       idlewatch status [--json] | touch [--reason TEXT] | timeout DURATION|off"
                     + " | stop [--reason TEXT]\n"
-                    + "       idlewatch inhibit [--reason TEXT] -- CMD [ARGS...]");
+                    + "       idlewatch inhibit [--reason TEXT] -- CMD [ARGS...]\n"
+                    + "(the agent runs under its init, /opt/idlewatch/bin/idlewatch, not on its own)");
             return EXIT_USAGE;
         }
+        try (InitLink link = opened) {
+            return companion(link);
+        } catch (IOException e) {
+            Log.info("the init's socket: " + e.getMessage());
+            return 1;
+        }
+    }
 
-        long startNanos = System.nanoTime();
-        // 2. Configuration: any bad value stops us here, before anything is spawned.
+    /**
+     * The agent as the init's companion: config → hello → sensors and state → ready → socket → loop
+     * { the init's news, restart what could not start, the lifetime cap } until the init says done.
+     */
+    private static int companion(InitLink link) throws IOException {
+        // 2. The init says when the container started and how often we were restarted.
+        InitLink.Hello hello = null;
+        long helloDeadline = System.nanoTime() + 10_000_000_000L;
+        while (hello == null) {
+            for (InitLink.Message m : link.await(1000)) {
+                if (!(m instanceof InitLink.Hello h)) {
+                    throw new IOException("expected hello first, got " + m);
+                }
+                hello = h;
+            }
+            if (hello == null && System.nanoTime() > helloDeadline) {
+                throw new IOException("no hello from the init");
+            }
+        }
+
+        // 3. Configuration: any bad value stops us here; the init then spawns nothing and exits 2.
         AgentConfig config;
         try {
             config = AgentConfig.fromEnvironment();
@@ -82,80 +110,105 @@ public final class Main {
             System.err.println("idlewatch: " + e.getMessage());
             return EXIT_USAGE;
         }
-        System.err.println(config.describe());
-        config.warnings().forEach(w -> Log.info(w));
-
-        // 3. Signals: the launcher blocked them all; make sure, or forwarding would silently not happen.
-        if (!signalsBlockedByLauncher()) {
-            Log.info("signals are not blocked; start the agent through /opt/idlewatch/bin/idlewatch, not java");
-            return EXIT_USAGE;
+        if (hello.restarts() == 0) {
+            System.err.println(config.describe());
+            config.warnings().forEach(w -> Log.info(w));
+            // A wake's note, left by the host before it started the container, is taken by the first
+            // agent of the run only: a restarted agent would find what the workload wrote since.
+            io.idlewatch.agent.idle.WakeFile.take(STATE_DIRS, java.time.Instant.now(), System.err::println);
+        } else {
+            String note = "restarted " + hello.restarts() + (hello.restarts() == 1 ? " time" : " times") + ", last at "
+                    + java.time.Instant.ofEpochMilli(System.currentTimeMillis()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+            StateFile.agentNote(note);
+            Log.info("agent " + note + "; idle time counts from now, the lifetime from the container's start");
         }
-        // A wake's note (the host's, or a forged one) is taken before any workload process of this run exists.
-        io.idlewatch.agent.idle.WakeFile.take(STATE_DIRS, java.time.Instant.now(), System.err::println);
-        try (SignalChannel signals = SignalChannel.open()) {
-            Supervisor supervisor = new Supervisor(signals, config.stopGrace().toMillis());
-            supervisor.becomeSubreaperUnlessPid1();
 
-            // 4. Spawn the workload in its own process group, as early as we can.
-            int spawnFailure = 0;
-            String spawnMessage = null;
-            try {
-                supervisor.spawn(command, workloadEnvironment());
-            } catch (SpawnException e) {
-                spawnFailure = e.exitCode();
-                spawnMessage = e.getMessage();
-                Log.info(spawnMessage);
+        // 4. Activity signals and the idle loop, with the state file the host reads.
+        ClientCpu clientCpu = new ClientCpu();
+        List<ActivitySignal> sensors = io.idlewatch.agent.signal.Signals.create(
+                config, SystemPaths.DEFAULT, ProcessHandle.current().pid(), clientCpu);
+        Path stateDir = StateDirectory.choose(STATE_DIRS, System.err::println);
+        IdleLoop idle = IdleLoop.create(config, sensors, Clock.SYSTEM, SystemPaths.DEFAULT.dev(),
+                stateDir, System.err::println);
+        long sinceStartMillis = Math.max(0, System.nanoTime() / 1_000_000L - hello.startedMonoMillis());
+        idle.tracker().lifetimeFrom(System.nanoTime() - sinceStartMillis * 1_000_000L, hello.startedEpochMillis());
+        link.ready(config.stopGrace().toMillis(), config.maxLifetime() == null ? 0 : config.maxLifetime().toMillis(),
+                config.exitCode());
+
+        // 5. The control socket and the idle thread; whatever cannot start now (a full pids limit)
+        //    is retried every turn of the loop, and never stops it.
+        Background background = new Background(idle, config, link, clientCpu, stateDir);
+        background.tick();
+        testOnlyOutOfMemory(hello);
+
+        // 6. The init's news, the lifetime cap, retries; until the init says everything is gone.
+        while (true) {
+            for (InitLink.Message m : link.await(1000)) {
+                if (m instanceof InitLink.SignalCame s) {
+                    background.stopping("signal", 128 + s.signal(), "the container got " + Signals.name(s.signal()));
+                    link.ack();
+                } else if (m instanceof InitLink.Exited e) {
+                    String end = e.killedBy() > 0 ? "was killed by " + Signals.name(e.killedBy()) + " (" + e.exitCode() + ")"
+                            : "exited with " + e.exitCode();
+                    if (e.lastForwarded() > 0) {
+                        background.stopping("signal", e.exitCode(), "the container got " + Signals.name(e.lastForwarded())
+                                + "; the workload " + end);
+                    } else {
+                        background.stopping("workload-exit", e.exitCode(), "the workload " + end);
+                    }
+                    link.ack();
+                } else if (m instanceof InitLink.Done) {
+                    // 7. Say why we stopped, where the host can read it without exec.
+                    idle.tracker().markStopped();
+                    idle.writeState();
+                    background.close();
+                    link.ack();
+                    return 0;
+                } else {
+                    throw new IOException("unexpected " + m);
+                }
             }
-
-            // 5. Activity signals and the idle loop, with the state file the host reads.
-            ClientCpu clientCpu = new ClientCpu();
-            List<ActivitySignal> sensors = io.idlewatch.agent.signal.Signals.create(
-                    config, SystemPaths.DEFAULT, ProcessHandle.current().pid(), clientCpu);
-            Path stateDir = StateDirectory.choose(STATE_DIRS, System.err::println);
-            IdleLoop idle = IdleLoop.create(config, sensors, Clock.SYSTEM, SystemPaths.DEFAULT.dev(),
-                    stateDir, System.err::println);
-            if (spawnMessage != null) {
-                idle.tracker().markStopping("workload-exit", spawnFailure, spawnMessage);
-                idle.tracker().markStopped();
-                idle.writeState();
-                return spawnFailure;
-            }
-            Log.debug("spawned " + (System.nanoTime() - startNanos) / 1_000_000 + " ms after main()");
-
-            // 6. The control socket and the idle thread; whatever cannot start now (a full pids
-            //    limit) is retried on every turn of the supervisor's loop, and never stops it.
-            Background background = new Background(idle, config, supervisor, clientCpu, stateDir);
-            supervisor.setEvents(background);
             background.tick();
-
-            // 7. Forward, reap, enforce the lifetime cap, and let the idle thread ask for a stop;
-            //    then TERM/KILL the survivors.
-            Supervisor.Outcome outcome = supervisor.run();
-
-            // 8. Say why we stopped, where the host can read it without exec.
-            if (outcome.stoppedBy() == null) {
-                idle.tracker().markExitCode(outcome.exitCode(), null);
-            }
-            idle.tracker().markStopped();
-            idle.writeState();
-            background.close();
-            return outcome.exitCode();
-        } catch (InitException e) {
-            Log.info(e.getMessage());
-            return 1;
+            background.checkLifetime();
         }
     }
 
     /**
-     * The agent's two threads (the control socket, the idle loop), started and kept going from the
-     * supervisor's thread, and what the supervisor tells the rest of the agent.
+     * Tests only: IDLEWATCH_TEST_OOM_AFTER=DURATION makes the first agent of a container run out of
+     * memory that long after it started (the init must restart it and keep the workload running).
      */
-    private static final class Background implements Supervisor.Events {
+    private static void testOnlyOutOfMemory(InitLink.Hello hello) {
+        String after = System.getenv(TEST_OOM_VARIABLE);
+        if (after == null || after.isEmpty() || hello.restarts() > 0) {
+            return;
+        }
+        long millis = io.idlewatch.contract.Durations.parse(after).toMillis();
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                return;
+            }
+            List<long[]> hog = new java.util.ArrayList<>();
+            while (true) {
+                hog.add(new long[1 << 20]);
+            }
+        }, "idlewatch-test-oom");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * The agent's two threads (the control socket, the idle loop), started and kept going from the
+     * main thread, and the stops it asks the init for.
+     */
+    private static final class Background {
         private final IdleLoop idle;
         private final AgentConfig config;
-        private final Supervisor supervisor;
+        private final InitLink link;
         private final ClientCpu clientCpu;
         private final Path stateDir;
+        private final java.util.concurrent.atomic.AtomicBoolean stopAsked = new java.util.concurrent.atomic.AtomicBoolean();
         private ControlServer control;
         private boolean controlStarted;
         private boolean controlGivenUp;
@@ -163,17 +216,17 @@ public final class Main {
         /** What has failed to start so far: logged once each, however often it is retried. */
         private final java.util.Set<String> failedToStart = new java.util.HashSet<>();
 
-        Background(IdleLoop idle, AgentConfig config, Supervisor supervisor, ClientCpu clientCpu, Path stateDir) {
+        Background(IdleLoop idle, AgentConfig config, InitLink link, ClientCpu clientCpu, Path stateDir) {
             this.idle = idle;
             this.config = config;
-            this.supervisor = supervisor;
+            this.link = link;
             this.clientCpu = clientCpu;
             this.stateDir = stateDir;
         }
 
-        @Override
-        public void tick() {
-            if (idleThread == null || !idleThread.isAlive()) {
+        /** Once per turn of the loop (at least every second): retry what could not start. */
+        void tick() {
+            if (!stopAsked.get() && (idleThread == null || !idleThread.isAlive())) {
                 startIdleThread();
             }
             if (!controlStarted && !controlGivenUp) {
@@ -181,26 +234,51 @@ public final class Main {
             }
         }
 
-        @Override
-        public Supervisor.StopRequest dueStop() {
+        /** The lifetime cap, on this thread's clock: neither a dead nor a stuck idle thread can keep a capped workspace running. */
+        void checkLifetime() {
             IdleTracker.StopInfo stop = idle.tracker().stopIfLifetimeReached();
-            if (stop == null) {
-                return null;
+            if (stop != null) {
+                idle.writeState();
+                askForStop(stop);
             }
-            idle.writeState();
-            return request(stop);
         }
 
-        @Override
-        public void stopping(String reason, int exitCode, String detail) {
+        /** A stop the agent did not decide: recorded before the init signals anything. */
+        void stopping(String reason, int exitCode, String detail) {
             idle.tracker().markStopping(reason, exitCode, detail);
             idle.tracker().markExitCode(exitCode, detail);
             idle.writeState();
         }
 
         /**
+         * The stop is recorded; the pre-stop runs (bounded by the grace) on a thread of its own, then
+         * the init runs TERM, grace, KILL.
+         */
+        private void askForStop(IdleTracker.StopInfo stop) {
+            if (!stopAsked.compareAndSet(false, true)) {
+                return;
+            }
+            Log.info("stopping: " + stop.detail());
+            Runnable sequence = () -> {
+                PreStop.run(config.preStop(), config.stopGrace().toMillis(), workloadEnvironment());
+                try {
+                    link.stop(config.exitCode(), config.stopGrace().toMillis());
+                } catch (IOException e) {
+                    Log.info("asking the init to stop failed: " + e.getMessage());
+                }
+            };
+            try {
+                Thread t = new Thread(sequence, "idlewatch-stop");
+                t.setDaemon(true);
+                t.start();
+            } catch (Throwable e) { // no thread to spare: run it here
+                sequence.run();
+            }
+        }
+
+        /**
          * {@code idlewatch stop}, on the control thread: record the stop (reason manual) where the
-         * host reads it, then hand the supervisor the same sequence an idle stop runs.
+         * host reads it, then ask the init for the same sequence an idle stop runs.
          */
         private String stopManually(String reason) {
             IdleTracker.StopInfo stop = idle.tracker().stopManually(reason);
@@ -209,15 +287,10 @@ public final class Main {
                 throw new IllegalStateException("already stopping" + (under == null ? "" : " (" + under.reason() + ")"));
             }
             idle.writeState();
-            supervisor.requestStop(request(stop));
+            askForStop(stop);
             boolean preStop = config.preStop() != null && !config.preStop().isEmpty();
             return "stopping now (manual): " + (preStop ? "IDLEWATCH_PRE_STOP, " : "") + "SIGTERM, SIGKILL after "
                     + io.idlewatch.contract.Durations.formatShort(config.stopGrace()) + "; exit code " + config.exitCode();
-        }
-
-        private Supervisor.StopRequest request(IdleTracker.StopInfo stop) {
-            return new Supervisor.StopRequest(stop.detail(), config.preStop(), config.stopGrace().toMillis(),
-                    config.exitCode());
         }
 
         /**
@@ -257,7 +330,7 @@ public final class Main {
             }
         }
 
-        /** Samples every poll interval on its own thread, so a slow sensor never delays the init duties. */
+        /** Samples every poll interval on its own thread, so a slow sensor never delays the init's news. */
         private void startIdleThread() {
             Thread thread = new Thread(this::idleLoop, "idlewatch-idle");
             thread.setDaemon(true);
@@ -279,7 +352,7 @@ public final class Main {
                 try {
                     IdleTracker.Decision decision = idle.poll();
                     if (decision.isStop()) {
-                        supervisor.requestStop(request(idle.tracker().stopInfo()));
+                        askForStop(idle.tracker().stopInfo());
                         return;
                     }
                     lastFailure = null;
@@ -313,32 +386,9 @@ public final class Main {
         }
     }
 
-    private static List<String> commandOf(String[] args) {
-        int from = (args.length > 0 && args[0].equals("--")) ? 1 : 0;
-        if (from >= args.length || args[from].isEmpty()) {
-            return null;
-        }
-        return Arrays.asList(args).subList(from, args.length);
-    }
-
     private static Map<String, String> workloadEnvironment() {
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
         AgentConfig.LAUNCHER_VARIABLES.forEach(env::remove);
         return env;
-    }
-
-    /** SigBlk in /proc/self/status covers SIGTERM when the launcher did its part. */
-    private static boolean signalsBlockedByLauncher() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("SigBlk:")) {
-                    long mask = Long.parseUnsignedLong(line.substring(7).trim(), 16);
-                    return (mask & (1L << (Signals.SIGTERM - 1))) != 0;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return true; // cannot tell: trust the launcher
-        }
-        return true;
     }
 }

@@ -96,8 +96,8 @@ class AgentInitIT {
         String script = "for i in $(seq 100); do (sleep 3 &); done; echo spawned; exec tail -f /dev/null";
         try (Box box = spec.cmd("bash", "-c", script).start()) {
             eventually(Duration.ofSeconds(10), "orphans spawned", () -> box.logs().contains("spawned"));
-            String agentPid = expectedParent != null ? expectedParent : agentPid(box);
-            // The orphans' parent is the agent, not the shell that started them.
+            String agentPid = expectedParent != null ? expectedParent : initPid(box);
+            // The orphans' parent is the agent's init, not the shell that started them.
             String parents = box.exec("sh", "-c",
                     "(for f in /proc/[0-9]*/stat; do read -r l < $f && echo \"$l\"; done) 2>/dev/null"
                             + " | awk '$2==\"(sleep)\" && $4==" + agentPid + "' | wc -l");
@@ -122,10 +122,10 @@ class AgentInitIT {
                 "cat /proc/[0-9]*/comm 2>/dev/null").lines().anyMatch(comm::equals));
     }
 
-    /** The agent's pid as its container sees it: the java process running io.idlewatch.agent.Main. */
-    static String agentPid(Box box) {
+    /** The agent's init (bin/idlewatch -- CMD) as its container sees it. */
+    static String initPid(Box box) {
         return box.exec("sh", "-c", "(for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline"
-                + " | grep -q '^/opt/idlewatch/runtime/bin/java .*agent.Main -- ' && basename $p; done) 2>/dev/null"
+                + " | grep -q '^/opt/idlewatch/bin/idlewatch -- ' && basename $p; done) 2>/dev/null"
                 + " | head -1").trim();
     }
 

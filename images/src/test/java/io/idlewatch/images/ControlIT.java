@@ -162,7 +162,7 @@ class ControlIT {
             sleepUntil(held, 15 + POLL_SECONDS + 2);
             assertTrue(box.running(), "held past the timeout");
             String pid = box.exec("sh", "-c", "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null"
-                    + " | grep -q 'agent[.]Main inhibit' && basename $p; done").trim();
+                    + " | grep -q '^/opt/idlewatch/bin/idlewatc[h] inhibit' && basename $p; done").trim();
             assertTrue(pid.matches("[0-9]+"), "inhibit's pid: " + pid);
             long killed = System.nanoTime(); // before the exec: the kill lands a little later
             assertEquals("", box.exec("sh", "-c", "kill -KILL " + pid), "kill -KILL " + pid);

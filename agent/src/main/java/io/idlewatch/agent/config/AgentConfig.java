@@ -37,7 +37,8 @@ public final class AgentConfig {
     public static final String CONFIG_VARIABLE = "IDLEWATCH_CONFIG";
     /** Set by the launcher for the agent's JVM only; the workload must not inherit them. */
     public static final List<String> LAUNCHER_VARIABLES =
-            List.of("_JAVA_SR_SIGNUM", "IDLEWATCH_CDS_CLASSLIST", "IDLEWATCH_INHERITED_FDS");
+            List.of("_JAVA_SR_SIGNUM", "IDLEWATCH_CDS_CLASSLIST", "IDLEWATCH_INHERITED_FDS",
+                    "IDLEWATCH_TEST_OOM_AFTER");
     /** Ours but not a setting: debug logging (see Log). */
     static final String VERBOSE_VARIABLE = "IDLEWATCH_VERBOSE";
     /** Shorter polls are busy-work for PID 1; longer ones are the user's choice. */

@@ -33,8 +33,7 @@ final class ControlClient implements AutoCloseable {
     }
 
     /**
-     * Connects to the first socket path that answers. (A client that spawns a command,
-     * inhibit, needs nothing more: Spawner keeps every descriptor of ours out of the child.)
+     * Connects to the first socket path that answers.
      */
     static ControlClient connect(List<Path> socketPaths) throws UnreachableException {
         // The agent binds its socket just after it spawns the workload (spawning first keeps

@@ -36,11 +36,24 @@ public final class ControlCommands {
         }
     }
 
-    /** What every subcommand needs: where the socket may be and where to write. */
-    record Context(List<Path> socketPaths, Map<String, String> environment, PrintStream out, PrintStream err) {
+    /** Answers a request without a connection: the agent running a client command for the native client. */
+    @FunctionalInterface
+    interface InProcess {
+        ControlProtocol.Answer call(String verb, Map<String, String> args);
+    }
+
+    /**
+     * What every subcommand needs: where the socket may be (or, inside the agent, the service itself)
+     * and where to write.
+     */
+    record Context(List<Path> socketPaths, InProcess inProcess, Map<String, String> environment, PrintStream out,
+                   PrintStream err) {
         /** One request on its own connection; an error answer is a refusal. */
         String call(String verb, Map<String, String> args) throws ControlClient.UnreachableException, IOException,
                 RefusedException {
+            if (inProcess != null) {
+                return okPayload(inProcess.call(verb, args));
+            }
             try (ControlClient client = ControlClient.connect(socketPaths)) {
                 return okPayload(client.call(verb, args));
             }
@@ -68,13 +81,32 @@ public final class ControlCommands {
      */
     public static int run(String[] args, List<Path> stateDirs, Map<String, String> environment, PrintStream out,
                           PrintStream err) {
-        Context ctx = new Context(ControlProtocol.socketPaths(stateDirs), environment, out, err);
+        return run(args, new Context(ControlProtocol.socketPaths(stateDirs), null, environment, out, err));
+    }
+
+    /**
+     * A client command the native client ({@code bin/idlewatch status …}) sent whole: run here, in
+     * the agent, against the service itself; the client prints what this writes and exits with the code.
+     * Inhibit runs a command, so it stays in the client.
+     */
+    static int runInAgent(List<String> argv, InProcess service, PrintStream out, PrintStream err) {
+        if (argv.isEmpty() || argv.get(0).equals("inhibit") || !isControlCommand(argv.get(0))) {
+            err.println("idlewatch: unknown command; expected one of status, touch, timeout, stop, --version");
+            return EXIT_USAGE;
+        }
+        return run(argv.toArray(new String[0]), new Context(List.of(), service, Map.of(), out, err));
+    }
+
+    private static int run(String[] args, Context ctx) {
+        PrintStream err = ctx.err();
         List<String> rest = Arrays.asList(args).subList(1, args.length);
         Callable<Integer> command = switch (args[0]) {
             case "status" -> new StatusCommand(ctx, rest);
             case "touch" -> new ReasonCommand(ctx, ControlProtocol.TOUCH, rest);
             case "timeout" -> new TimeoutCommand(ctx, rest);
-            case "inhibit" -> new InhibitCommand(ctx, rest);
+            case "inhibit" -> () -> {
+                throw new UsageException("inhibit runs in /opt/idlewatch/bin/idlewatch, not in the agent");
+            };
             case "stop" -> new ReasonCommand(ctx, ControlProtocol.STOP, rest);
             case VERSION -> new VersionCommand(ctx, rest);
             default -> throw new IllegalArgumentException(args[0]);

@@ -45,7 +45,17 @@ public final class ControlProtocol {
     public static final String HOLD = "hold";
     /** Runs the agent's stop sequence now, recorded with reason {@code manual}; optional {@code reason}. */
     public static final String STOP = "stop";
-    public static final List<String> VERBS = List.of(STATUS, TOUCH, TIMEOUT, HOLD, STOP);
+    /**
+     * A whole client command line ({@code a0=status&a1=--json}) from the native client, run in the
+     * agent; the answer is {@code cli EXIT OUT_BYTES ERR_BYTES\n} followed by exactly that many bytes of
+     * standard output, then of standard error, for the client to copy as they are.
+     */
+    public static final String CLI = "cli";
+    /** Arguments of a {@link #CLI} request: more is no command of ours. */
+    public static final int MAX_CLI_ARGS = 32;
+    /** What a {@link #CLI} answer carries at most (a status text with 32 holds is a few KiB). */
+    public static final int MAX_CLI_OUTPUT = 32 * 1024;
+    public static final List<String> VERBS = List.of(STATUS, TOUCH, TIMEOUT, HOLD, STOP, CLI);
     /** Optional on every request: the client's own CPU so far, in milliseconds. */
     public static final String CPU_MS = "cpu_ms";
 
@@ -145,6 +155,29 @@ public final class ControlProtocol {
         StringBuilder b = new StringBuilder(message.length() + 8);
         StateFile.string(b, message);
         return ok(b.toString());
+    }
+
+    /**
+     * The answer to a {@link #CLI} request: header line, then the two texts (the server writes it
+     * all as UTF-8, so the byte counts are those of the UTF-8 texts); each cut to its share.
+     */
+    public static String cliAnswer(int exitCode, String out, String err) {
+        String o = cut(out, MAX_CLI_OUTPUT / 2);
+        String e = cut(err, MAX_CLI_OUTPUT / 2);
+        return "cli " + exitCode + " " + o.getBytes(StandardCharsets.UTF_8).length + " "
+                + e.getBytes(StandardCharsets.UTF_8).length + "\n" + o + e;
+    }
+
+    /** At most {@code maxBytes} of UTF-8 (a quarter as many characters always fit), whole characters only. */
+    private static String cut(String s, int maxBytes) {
+        if (s.getBytes(StandardCharsets.UTF_8).length <= maxBytes) {
+            return s;
+        }
+        int end = maxBytes / 4;
+        if (Character.isHighSurrogate(s.charAt(end - 1))) {
+            end--;
+        }
+        return s.substring(0, end);
     }
 
     public static String error(String message) {

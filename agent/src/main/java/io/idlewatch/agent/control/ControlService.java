@@ -86,6 +86,7 @@ public final class ControlService {
             case ControlProtocol.TIMEOUT -> timeout(r);
             case ControlProtocol.HOLD -> hold(r);
             case ControlProtocol.STOP -> stop(r);
+            case ControlProtocol.CLI -> cli(r);
             default -> Reply.of(ControlProtocol.error("unknown command " + r.verb()));
         };
     }
@@ -100,6 +101,32 @@ public final class ControlService {
             return Reply.of(ControlProtocol.okMessage(StatusText.render(s, list)));
         }
         return Reply.of(ControlProtocol.ok(json.render(s).strip()));
+    }
+
+    /** A whole client command from the native client, run here; the answer carries its output and exit code. */
+    private Reply cli(ControlProtocol.Request r) {
+        List<String> argv = new ArrayList<>();
+        for (int i = 0; i < ControlProtocol.MAX_CLI_ARGS; i++) {
+            String a = r.arg("a" + i);
+            if (a == null) {
+                break;
+            }
+            argv.add(a);
+        }
+        if (r.args().size() > argv.size() + (r.arg(ControlProtocol.CPU_MS) == null ? 0 : 1)) {
+            return Reply.of(ControlProtocol.error("cli takes a0, a1, ... (at most " + ControlProtocol.MAX_CLI_ARGS
+                    + "), nothing else"));
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code;
+        try (java.io.PrintStream o = new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
+             java.io.PrintStream e = new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8)) {
+            code = ControlCommands.runInAgent(argv, (verb, args) -> ControlProtocol.parseAnswer(
+                    handle(ControlProtocol.request(verb, args).strip()).line().stripTrailing()), o, e);
+        }
+        return Reply.of(ControlProtocol.cliAnswer(code, out.toString(java.nio.charset.StandardCharsets.UTF_8),
+                err.toString(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     private Reply touch(ControlProtocol.Request r) {

@@ -128,8 +128,8 @@ public final class IdleTracker {
     private final Duration warnBefore;
     private final int exitCode;
     private final Consumer<String> log;
-    private final long startNanos;
-    private final long startWall;
+    private long startNanos;
+    private long startWall;
     private final Duration pollInterval;
     /** When the last poll ended (its decision made), for telling a freeze from a poll. */
     private long lastPollEndNanos = Long.MIN_VALUE;
@@ -503,6 +503,17 @@ public final class IdleTracker {
     /** The current idle threshold, null for off. */
     public synchronized Duration timeout() {
         return timeout;
+    }
+
+    /**
+     * The container started before this tracker (a restarted agent): its lifetime counts from then.
+     * Idle time still counts from now, so a restart never brings an idle stop closer.
+     */
+    public synchronized void lifetimeFrom(long nanos, long epochMillis) {
+        if (nanos <= clock.nanoTime()) {
+            startNanos = nanos;
+            startWall = epochMillis;
+        }
     }
 
     /** Records a stop the tracker did not decide (the workload exited, the agent got a signal). */

@@ -90,10 +90,28 @@ public final class StateFile {
         }
     }
 
+    /**
+     * What the record says about the agent itself, beside the contract's fields ({@code "agent"}, the
+     * field the init writes when the agent is down): null while it never failed, else when it was
+     * restarted. One agent per process, hence static.
+     */
+    private static volatile String agentNote;
+
+    public static void agentNote(String note) {
+        agentNote = note;
+    }
+
     /** The file's text for {@code status}: one JSON object on one line (also {@code status --json}). */
     public synchronized String render(IdleTracker.Status s) {
         json.setLength(0);
         record(s).appendJson(json);
+        String note = agentNote;
+        if (note != null && json.length() > 0 && json.charAt(json.length() - 1) == '}') {
+            json.setLength(json.length() - 1);
+            json.append(",\"agent\":");
+            string(json, note);
+            json.append('}');
+        }
         return json.append('\n').toString();
     }
 

@@ -38,7 +38,7 @@ class ControlProtocolTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ControlProtocol.parseRequest("idlewatch/2 status"));
         assertEquals("not a idlewatch/1 request; expected \"idlewatch/1 VERB [ARGS]\" with VERB one of"
-                + " status, touch, timeout, hold, stop", e.getMessage());
+                + " status, touch, timeout, hold, stop, cli", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ControlProtocol.parseRequest("\u0000\u0001garbage"));
         assertThrows(IllegalArgumentException.class, () -> ControlProtocol.parseRequest(""));
     }
@@ -47,7 +47,7 @@ class ControlProtocolTest {
     void unknownVerbIsQuotedSafely() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ControlProtocol.parseRequest("idlewatch/1 rm\u0007 -rf"));
-        assertEquals("unknown command \"rm?\"; known: status, touch, timeout, hold, stop", e.getMessage());
+        assertEquals("unknown command \"rm?\"; known: status, touch, timeout, hold, stop, cli", e.getMessage());
     }
 
     @Test

@@ -145,4 +145,29 @@ class StopCommandTest {
         assertTrue(r.err().contains("usage: idlewatch stop [--reason TEXT]"), r.err());
         assertNull(tracker.stopInfo());
     }
+
+    /** The native client's request: the whole command line, run in the agent; the answer frames out, err and the code. */
+    private String cli(String request) throws IOException {
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                java.net.UnixDomainSocketAddress.of(dir.resolve("agent.sock")))) {
+            ch.write(java.nio.ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8)));
+            java.io.InputStream in = java.nio.channels.Channels.newInputStream(ch);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void theNativeClientsCommandLineRunsInTheAgent() throws IOException {
+        String answer = cli("idlewatch/1 cli a0=stop&a1=--reason&a2=end+of+day\n");
+
+        assertEquals("cli 0 33 0\nidlewatch: stopping now (manual)\n", answer);
+        assertEquals("manual stop: end of day", tracker.stopInfo().detail().substring(0, 23));
+        String refused = cli("idlewatch/1 cli a0=stop\n");
+        assertEquals("cli 2 0 37\nidlewatch: already stopping (manual)\n", refused);
+        String usage = cli("idlewatch/1 cli a0=status&a1=--jsn\n");
+        assertTrue(usage.startsWith("cli 2 0 "), usage);
+        assertTrue(usage.contains("status: unknown argument \"--jsn\""), usage);
+        assertTrue(cli("idlewatch/1 cli a0=inhibit&a1=sleep\n").startsWith("cli 2 0 "));
+        assertTrue(cli("idlewatch/1 cli a0=status&x=1\n").startsWith("error "));
+    }
 }

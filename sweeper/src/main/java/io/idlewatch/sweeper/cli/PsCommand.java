@@ -173,6 +173,11 @@ final class PsCommand implements Callable<Integer> {
 
     /** Idle time only from a record that is live (or final, as of the stop); else what the record is. */
     private static String idleColumn(WorkspaceStatus w, WorkspaceStatus.Record record, Instant now) {
+        java.util.Optional<String> down = w.up() ? w.agent().flatMap(AgentState::agentDown) : java.util.Optional.empty();
+        if (down.isPresent() && (record == WorkspaceStatus.Record.LIVE || record == WorkspaceStatus.Record.STALE)) {
+            // the init keeps the workload running; what it says about the agent comes last (cells are cut)
+            return "agent down (" + updated(w, now) + ")" + down.get().substring("down".length());
+        }
         return switch (record) {
             case LIVE, FINAL -> idle(w.agent().orElseThrow()) + degradedPastTimeout(w.agent().orElseThrow());
             case STALE -> w.up() ? (w.container().state().equals("paused") ? "paused" : "stale")

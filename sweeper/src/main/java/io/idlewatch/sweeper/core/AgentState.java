@@ -45,6 +45,8 @@ public record AgentState(JsonNode raw, StateRecord record) {
      * keeps {@code ps} over hundreds of workspaces at a few MB however large a hostile file is.
      */
     public static final int MAX_FILE_BYTES = 256 * 1024;
+    /** Written by the workspace's init, not the agent: whether the agent is up (see {@link #agentDown}). */
+    static final String FIELD_AGENT = "agent";
     /** The real file nests three deep (root, signals, one signal). */
     static final int MAX_NESTING = 16;
     /** Details are sentences of the agent's own; a string longer than this is not one. */
@@ -167,6 +169,14 @@ public record AgentState(JsonNode raw, StateRecord record) {
     }
 
     /** running, stopping or stopped; anything else is unknown. */
+    /**
+     * What the workspace's init says about its agent when the init wrote the record itself, e.g.
+     * {@code down: killed by SIGKILL; failed 10 times in 120s, not restarted for 600s}; empty otherwise.
+     */
+    public Optional<String> agentDown() {
+        return Optional.ofNullable(text(raw, FIELD_AGENT)).filter(a -> a.startsWith("down"));
+    }
+
     public Optional<String> state() {
         return Optional.ofNullable(record.state());
     }

@@ -370,6 +370,26 @@ class CliTest {
         assertEquals("[\"opencode\"]", json.get(0).path("degraded_past_timeout").toString(), json.toString());
     }
 
+    /** The workspace's init wrote the record itself: its agent is down, and ps says so instead of "stale". */
+    @Test
+    void psSaysWhenTheInitReportsTheAgentDown() {
+        var down = docker.add("down", "running", HOUR_AGO);
+        docker.stateFiles.put(down.id, utf8("{\"state\":\"running\",\"updated\":\"2026-11-22T06:57:00Z\",\"idle_ms\":0,"
+                + "\"agent\":\"down: killed by SIGKILL; failed 10 times in 120s, not restarted for 600s\\u001b[2J\"}"));
+        var up = docker.add("up", "running", HOUR_AGO);
+        docker.stateFiles.put(up.id, utf8("{\"state\":\"running\",\"updated\":\"2026-11-22T06:57:00Z\",\"idle_ms\":0,"
+                + "\"agent\":\"restarted 2 times, last at 2026-11-22T06:50:00Z\"}"));
+
+        Run run = run("ps");
+
+        assertEquals(0, run.exitCode(), run.toString());
+        List<String> lines = normalise(run.outLines());
+        assertTrue(lines.get(1).startsWith("down | 000000000001 | running | agent down (updated 3m ago): killed by SIGKILL;"
+                + " failed 10 times"), run.out());
+        assertFalse(run.out().contains("\u001b"), run.out());
+        assertEquals("up | 000000000002 | running | stale (updated 3m ago) | - | - | - | -", lines.get(2), run.out());
+    }
+
     static final List<String> EXPECTED_PS = List.of(
             "NAME | CONTAINER | STATE | IDLE | LAST ACTIVITY | LIFETIME LEFT | STOPPED | KEPT UNTIL",
             "bare | 000000000005 | exited | - | - | - | no final record (exit 0) | -",

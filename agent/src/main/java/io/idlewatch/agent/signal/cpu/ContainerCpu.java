@@ -23,7 +23,7 @@ import java.nio.file.Path;
  * <p>{@link LinuxCgroupInfo} is made here directly rather than through
  * {@code oshi.nativefree.SystemInfo}'s operating system: that object's class initialisers run
  * {@code uname -o} and {@code getconf} twice through {@code Runtime.exec}, whose process reaper
- * would race the agent's {@code waitpid(-1)} as PID 1 (see {@code Spawner}); the cgroup reader is
+ * start processes at every start of the agent for nothing; the cgroup reader is
  * the same class either way.
  *
  * <p><b>The one workaround for OSHI</b> ({@link #whereOshiDoesNotLook}): OSHI returns 0 when it
