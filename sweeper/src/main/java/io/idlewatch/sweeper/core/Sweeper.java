@@ -55,6 +55,9 @@ public final class Sweeper {
     public static final int DEFAULT_PARALLELISM = 8;
 
     private static final Set<String> REMOVABLE = Set.copyOf(REMOVABLE_STATES);
+    /** Docker's words for a removal that met its own storage driver half-way (see removeRetryingALayerRace). */
+    static final String LAYER_RACE = "failed to remove root filesystem";
+    private static final Duration LAYER_RACE_PAUSE = Duration.ofSeconds(1);
     /** The one removable state whose stop may have been unplanned (created never ran; dead keeps its rules). */
     private static final String EXITED = "exited";
     /** Enough of a keep label's value to recognise it in the report. */
@@ -232,7 +235,7 @@ public final class Sweeper {
                 }
             }
             try {
-                docker.remove(fresh.id(), settings.volumes());
+                removeRetryingALayerRace(fresh.id(), settings.volumes());
             } catch (DockerException.NotFound gone) {
                 // Someone else's removal finished between our inspect and our DELETE (`docker rm` by hand).
                 return ContainerOutcome.skipped(candidate, SkipReason.GONE, "removed by someone else");
@@ -249,6 +252,30 @@ public final class Sweeper {
             }
         }
         return ContainerOutcome.removed(candidate, detail, fresh.sizeRw());
+    }
+
+    /**
+     * Docker 20.10 on overlay2 now and then fails a removal half-way on a loaded host ("driver
+     * \"overlay2\" failed to remove root filesystem: … directory not empty") and leaves the container
+     * {@code dead}, which a second DELETE a moment later removes. Anything else fails at once.
+     */
+    private void removeRetryingALayerRace(String id, boolean volumes) {
+        try {
+            docker.remove(id, volumes);
+        } catch (DockerException.NotFound | DockerException.Conflict notALayerRace) {
+            throw notALayerRace;
+        } catch (DockerException failed) {
+            if (failed.getMessage() == null || !failed.getMessage().contains(LAYER_RACE)) {
+                throw failed;
+            }
+            try {
+                Thread.sleep(LAYER_RACE_PAUSE.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw failed;
+            }
+            docker.remove(id, volumes);
+        }
     }
 
     /** The claim name of a container, or the take-over name when it carries that claim already. */

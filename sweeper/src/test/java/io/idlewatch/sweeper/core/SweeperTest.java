@@ -198,6 +198,22 @@ class SweeperTest {
     }
 
     @Test
+    void dockersLayerRaceIsRemovedOnTheSecondTry_anyOtherFailureIsNotRetried() {
+        FakeContainer raced = docker.add("raced-layer", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.removeFailuresOnce.put(raced.id, new DockerException("cannot remove container x: container x: driver "
+                + "\"overlay2\" failed to remove root filesystem: unlinkat /var/lib/docker/overlay2/y: directory not empty", null));
+        FakeContainer other = docker.add("other-failure", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
+        docker.removeFailuresOnce.put(other.id, new DockerException("cannot remove container z: some other trouble", null));
+
+        SweepReport report = sweep();
+
+        assertEquals(Action.REMOVED, outcome(report, "raced-layer").action());
+        assertEquals(2, docker.calls.stream().filter(call -> call.equals("remove " + raced.id)).count(), docker.calls.toString());
+        assertEquals(Action.FAILED, outcome(report, "other-failure").action());
+        assertEquals(1, docker.calls.stream().filter(call -> call.equals("remove " + other.id)).count(), docker.calls.toString());
+    }
+
+    @Test
     void aFailedDeleteGivesTheNameBack() {
         FakeContainer broken = docker.add("broken", "exited", HOUR_AGO).finished(HOUR_AGO, 0);
         docker.removeFailures.put(broken.id, new DockerException("driver failed to remove root filesystem", null));

@@ -52,9 +52,9 @@ class WakeIT {
 
     static final DockerCli docker = new DockerCli();
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String SOCAT_IMAGE = DockerCli.WORKLOAD_IMAGE.replace("/test-workload:", "/test-socat:");
+    static final String SOCAT_IMAGE = DockerCli.SOCAT_IMAGE;
     /** The example workspace: the real opencode under the real agent (images/workspace). */
-    static final String WORKSPACE_IMAGE = DockerCli.WORKLOAD_IMAGE.replace("/test-workload:", "/workspace:");
+    static final String WORKSPACE_IMAGE = DockerCli.WORKSPACE_IMAGE;
     static final String LAUNCHER = System.getProperty("idlewatch.launcher", "bin/idlewatch");
     /** A JVM starting, a container stopping and starting, on 2 busy cores. */
     static final Duration PATIENCE = Duration.ofSeconds(60);

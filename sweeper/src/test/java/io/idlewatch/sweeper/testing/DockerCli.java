@@ -25,6 +25,10 @@ public final class DockerCli {
     public static final String IMAGE = "localhost/idlewatch/debian:bookworm";
     /** Debian with the real agent as entrypoint (images/test/workload), for tests that need a live agent. */
     public static final String WORKLOAD_IMAGE = "localhost/idlewatch/test-workload:" + imageTag();
+    /** The test workload with socat's tiny HTTP servers (images/test/socat). */
+    public static final String SOCAT_IMAGE = "localhost/idlewatch/test-socat:" + imageTag();
+    /** The example opencode workspace (images/workspace). */
+    public static final String WORKSPACE_IMAGE = "localhost/idlewatch/workspace:" + imageTag();
     /** The tag images/build.sh gave the images: IDLEWATCH_IMAGE_TAG, default latest. */
     static String imageTag() {
         String tag = System.getenv("IDLEWATCH_IMAGE_TAG");
@@ -70,7 +74,8 @@ public final class DockerCli {
         }
         java.nio.file.Path script = java.nio.file.Path.of("..", "scripts", "podman-engine").toAbsolutePath().normalize();
         try {
-            ProcessBuilder builder = new ProcessBuilder(script.toString(), IMAGE, WORKLOAD_IMAGE).redirectErrorStream(true);
+            ProcessBuilder builder = new ProcessBuilder(script.toString(), IMAGE, WORKLOAD_IMAGE, SOCAT_IMAGE,
+                    WORKSPACE_IMAGE).redirectErrorStream(true);
             // Read the images from Docker, not from the Podman socket this run's DOCKER_HOST names.
             builder.environment().remove("DOCKER_HOST");
             Process copy = builder.start();

@@ -33,6 +33,8 @@ public final class FakeDocker implements DockerApi {
 
     public final Map<String, FakeContainer> containers = new LinkedHashMap<>();
     public final Map<String, RuntimeException> removeFailures = new HashMap<>();
+    /** Removals that fail the first time only, as Docker's overlay2 race does. */
+    public final Map<String, RuntimeException> removeFailuresOnce = new HashMap<>();
     public final Map<String, byte[]> stateFiles = new HashMap<>();
     /** The target the engine reports for /run/idlewatch/state.link, by container id. */
     public final Map<String, String> stateLinks = new HashMap<>();
@@ -171,6 +173,9 @@ public final class FakeDocker implements DockerApi {
             synchronized (this) {
                 calls.add("remove " + id);
                 RuntimeException failure = removeFailures.get(id);
+                if (failure == null) {
+                    failure = removeFailuresOnce.remove(id);
+                }
                 if (failure != null) {
                     throw failure;
                 }
