@@ -16,7 +16,6 @@ import io.idlewatch.agent.init.PreStop;
 import io.idlewatch.agent.posix.Signals;
 import io.idlewatch.agent.signal.ActivitySignal;
 import io.idlewatch.agent.signal.SystemPaths;
-import io.idlewatch.agent.signal.cpu.ClientCpu;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -124,9 +123,8 @@ public final class Main {
         }
 
         // 4. Activity signals and the idle loop, with the state file the host reads.
-        ClientCpu clientCpu = new ClientCpu();
         List<ActivitySignal> sensors = io.idlewatch.agent.signal.Signals.create(
-                config, SystemPaths.DEFAULT, ProcessHandle.current().pid(), clientCpu);
+                config, SystemPaths.DEFAULT, ProcessHandle.current().pid());
         Path stateDir = StateDirectory.choose(STATE_DIRS, System.err::println);
         IdleLoop idle = IdleLoop.create(config, sensors, Clock.SYSTEM, SystemPaths.DEFAULT.dev(),
                 stateDir, System.err::println);
@@ -137,7 +135,7 @@ public final class Main {
 
         // 5. The control socket and the idle thread; whatever cannot start now (a full pids limit)
         //    is retried every turn of the loop, and never stops it.
-        Background background = new Background(idle, config, link, clientCpu, stateDir);
+        Background background = new Background(idle, config, link, stateDir);
         background.tick();
         testOnlyOutOfMemory(hello);
 
@@ -206,7 +204,6 @@ public final class Main {
         private final IdleLoop idle;
         private final AgentConfig config;
         private final InitLink link;
-        private final ClientCpu clientCpu;
         private final Path stateDir;
         private final java.util.concurrent.atomic.AtomicBoolean stopAsked = new java.util.concurrent.atomic.AtomicBoolean();
         private ControlServer control;
@@ -216,11 +213,10 @@ public final class Main {
         /** What has failed to start so far: logged once each, however often it is retried. */
         private final java.util.Set<String> failedToStart = new java.util.HashSet<>();
 
-        Background(IdleLoop idle, AgentConfig config, InitLink link, ClientCpu clientCpu, Path stateDir) {
+        Background(IdleLoop idle, AgentConfig config, InitLink link, Path stateDir) {
             this.idle = idle;
             this.config = config;
             this.link = link;
-            this.clientCpu = clientCpu;
             this.stateDir = stateDir;
         }
 
@@ -307,7 +303,7 @@ public final class Main {
                 try {
                     control = ControlServer.bind(socket,
                             new ControlService(idle.tracker(), new StateFile(stateDir, config.workspace()),
-                                    clientCpu, this::stopManually),
+                                    this::stopManually),
                             System.err::println);
                 } catch (IOException | RuntimeException e) {
                     Log.info("control socket " + socket + " failed: " + e.getMessage()

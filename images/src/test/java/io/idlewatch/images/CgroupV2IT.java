@@ -150,7 +150,7 @@ class CgroupV2IT {
 
     /**
      * A status line polling every second at a 4 % threshold (ControlIT's case on v1): each client
-     * is a JVM start of about 70 ms inside the container, which it reports and the signal leaves out.
+     * is native, a few milliseconds inside the container, which the signal counts.
      */
     @ParameterizedTest
     @EnumSource(Namespace.class)

@@ -176,10 +176,9 @@ class ControlIT {
 
     /**
      * Every 3 s (the issue's case) at the default cpu threshold, and every second (a status line)
-     * at a 4 % threshold. Each client is a JVM start of about 70 ms of CPU inside the container:
-     * at one a second, with docker exec's own overhead, about 7 % of a core, which would keep
-     * the second one alive. The clients report their CPU and the cpu signal leaves it out; what
-     * remains (runc's share of each exec) is about 1.5 %.
+     * at a 4 % threshold. Each client is native, a few milliseconds of CPU inside the container,
+     * and claims none of it: the cpu signal counts it, with runc's share of each exec, about 1.5 %
+     * in all at one exec a second.
      */
     @ParameterizedTest(name = "every {0} ms, cpu threshold {1}")
     @CsvSource({"3000, 10%", "1000, 4%"})

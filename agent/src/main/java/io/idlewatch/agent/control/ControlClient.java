@@ -1,7 +1,5 @@
 package io.idlewatch.agent.control;
 
-import io.idlewatch.agent.signal.cpu.ProcessCpuReader;
-
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -11,7 +9,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -76,11 +73,9 @@ final class ControlClient implements AutoCloseable {
                 + " entrypoint is /opt/idlewatch/bin/idlewatch");
     }
 
-    /** Sends one request, with this process's CPU so far, and waits for its answer. */
+    /** Sends one request and waits for its answer. */
     ControlProtocol.Answer call(String verb, Map<String, String> args) throws IOException {
-        Map<String, String> withCpu = new LinkedHashMap<>(args);
-        withCpu.put(ControlProtocol.CPU_MS, ownCpuMillis());
-        ByteBuffer out = ByteBuffer.wrap(ControlProtocol.request(verb, withCpu).getBytes(StandardCharsets.UTF_8));
+        ByteBuffer out = ByteBuffer.wrap(ControlProtocol.request(verb, args).getBytes(StandardCharsets.UTF_8));
         while (out.hasRemaining()) {
             channel.write(out);
         }
@@ -117,16 +112,6 @@ final class ControlClient implements AutoCloseable {
                 selector.select(left);
                 selector.selectedKeys().clear();
             }
-        }
-    }
-
-    /** This process's CPU so far (all threads: the JVM's start is most of it), or null when unreadable. */
-    static String ownCpuMillis() {
-        try {
-            long nanos = new ProcessCpuReader(Path.of("/proc")).cpuNanos(ProcessHandle.current().pid());
-            return Long.toString(nanos / 1_000_000L);
-        } catch (IOException | RuntimeException e) {
-            return null; // the cpu signal then counts this client: only a little less idle
         }
     }
 

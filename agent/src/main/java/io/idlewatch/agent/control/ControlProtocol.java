@@ -22,8 +22,7 @@ import java.util.Map;
  * The server closes the connection after answering, except after {@code hold}:
  * that hold lasts until the client closes its end.
  *
- * <p>Every request may carry {@code cpu_ms}: the CPU the client process used so far (its JVM's
- * start), which the cpu signal then leaves out (see {@code ClientCpu}). Older clients omit it.
+ * <p>Every request may carry the {@link #IGNORED_KEYS}, which change nothing.
  */
 public final class ControlProtocol {
     public static final String VERSION = "idlewatch/1";
@@ -56,8 +55,12 @@ public final class ControlProtocol {
     /** What a {@link #CLI} answer carries at most (a status text with 32 holds is a few KiB). */
     public static final int MAX_CLI_OUTPUT = 32 * 1024;
     public static final List<String> VERBS = List.of(STATUS, TOUCH, TIMEOUT, HOLD, STOP, CLI);
-    /** Optional on every request: the client's own CPU so far, in milliseconds. */
-    public static final String CPU_MS = "cpu_ms";
+    /**
+     * Accepted on every request and ignored, so that older clients are still served: {@code cpu_ms},
+     * the client's own CPU so far, which older clients send. Nothing reads it (the cpu signal leaves
+     * out only the agent's own CPU), and {@code cli}, which refuses keys it does not know, accepts it.
+     */
+    public static final List<String> IGNORED_KEYS = List.of("cpu_ms");
 
     private ControlProtocol() {
     }
@@ -127,23 +130,6 @@ public final class ControlProtocol {
             }
         }
         return new Request(parts[1], args);
-    }
-
-    /** The request's {@code cpu_ms} in nanoseconds; 0 when absent or not a plain number. */
-    static long cpuNanos(Request r) {
-        String ms = r.arg(CPU_MS);
-        if (ms == null || ms.isEmpty() || ms.length() > 9) {
-            return 0;
-        }
-        long v = 0;
-        for (int i = 0; i < ms.length(); i++) {
-            char c = ms.charAt(i);
-            if (c < '0' || c > '9') {
-                return 0;
-            }
-            v = v * 10 + (c - '0');
-        }
-        return v * 1_000_000L;
     }
 
     public static String ok(String json) {

@@ -3,7 +3,6 @@ package io.idlewatch.agent.control;
 import io.idlewatch.contract.Durations;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
-import io.idlewatch.agent.signal.cpu.ClientCpu;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,24 +49,19 @@ public final class ControlService {
 
     private final IdleTracker tracker;
     private final StateFile json;
-    private final ClientCpu clientCpu;
     private final ManualStop manualStop;
     private final Map<String, String> holds = new LinkedHashMap<>();
     private long nextHold = 1;
 
-    /**
-     * @param json      renders the status object exactly like the state file
-     * @param clientCpu where the CPU each client reports ({@code cpu_ms}) goes, to be left out of the cpu signal
-     */
-    public ControlService(IdleTracker tracker, StateFile json, ClientCpu clientCpu) {
-        this(tracker, json, clientCpu, ManualStop.UNAVAILABLE);
+    /** @param json renders the status object exactly like the state file */
+    public ControlService(IdleTracker tracker, StateFile json) {
+        this(tracker, json, ManualStop.UNAVAILABLE);
     }
 
     /** @param manualStop what {@code idlewatch stop} sets off: the supervisor's stop sequence */
-    public ControlService(IdleTracker tracker, StateFile json, ClientCpu clientCpu, ManualStop manualStop) {
+    public ControlService(IdleTracker tracker, StateFile json, ManualStop manualStop) {
         this.tracker = tracker;
         this.json = json;
-        this.clientCpu = clientCpu;
         this.manualStop = manualStop;
     }
 
@@ -79,7 +73,6 @@ public final class ControlService {
         } catch (IllegalArgumentException e) {
             return Reply.of(ControlProtocol.error(e.getMessage()));
         }
-        clientCpu.add(ControlProtocol.cpuNanos(r));
         return switch (r.verb()) {
             case ControlProtocol.STATUS -> status(r);
             case ControlProtocol.TOUCH -> touch(r);
@@ -113,7 +106,11 @@ public final class ControlService {
             }
             argv.add(a);
         }
-        if (r.args().size() > argv.size() + (r.arg(ControlProtocol.CPU_MS) == null ? 0 : 1)) {
+        int ignored = 0;
+        for (String key : ControlProtocol.IGNORED_KEYS) {
+            ignored += r.arg(key) == null ? 0 : 1;
+        }
+        if (r.args().size() > argv.size() + ignored) {
             return Reply.of(ControlProtocol.error("cli takes a0, a1, ... (at most " + ControlProtocol.MAX_CLI_ARGS
                     + "), nothing else"));
         }

@@ -1,7 +1,6 @@
 package io.idlewatch.agent.signal;
 
 import io.idlewatch.agent.config.AgentConfig;
-import io.idlewatch.agent.signal.cpu.ClientCpu;
 import io.idlewatch.agent.signal.cpu.ContainerCpu;
 import io.idlewatch.agent.signal.cpu.CpuSignal;
 import io.idlewatch.agent.signal.cpu.ProcessCpuReader;
@@ -21,18 +20,14 @@ public final class Signals {
     private Signals() {
     }
 
-    /**
-     * @param agentPid the agent's own pid (its CPU is not the workload's)
-     * @param clients  CPU the control clients report (not the workload's either)
-     */
-    public static List<ActivitySignal> create(AgentConfig config, SystemPaths paths, long agentPid,
-                                              ClientCpu clients) {
+    /** @param agentPid the agent's own pid (its CPU is not the workload's) */
+    public static List<ActivitySignal> create(AgentConfig config, SystemPaths paths, long agentPid) {
         List<ActivitySignal> signals = new ArrayList<>(5);
         OwnClientPorts own = new OwnClientPorts();
         for (String name : config.signals()) {
             switch (name) {
                 case "cpu" -> signals.add(new CpuSignal(new ContainerCpu(),
-                        new ProcessCpuReader(paths.proc()), agentPid, clients, config.cpuThreshold()));
+                        new ProcessCpuReader(paths.proc()), agentPid, config.cpuThreshold()));
                 case "exec" -> signals.add(new ExecSignal(paths.proc()));
                 case "tty" -> signals.add(new TtySignal(paths.dev()));
                 case "http" -> signals.add(new HttpSignal(config.httpPorts(), config.httpLoopback(),

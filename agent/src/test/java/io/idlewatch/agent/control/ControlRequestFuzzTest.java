@@ -5,7 +5,6 @@ import io.idlewatch.agent.idle.Clock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
-import io.idlewatch.agent.signal.cpu.ClientCpu;
 import io.idlewatch.contract.Durations;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -62,7 +61,7 @@ class ControlRequestFuzzTest {
         };
         tracker = new IdleTracker(List.of(quiet), clock, Duration.ofSeconds(20), maxTimeout, null,
                 Duration.ZERO, 0, line -> { });
-        service = new ControlService(tracker, new StateFile(dir, "ws"), new ClientCpu(clock::nanoTime));
+        service = new ControlService(tracker, new StateFile(dir, "ws"));
     }
 
     @FuzzTest(maxDuration = "10m")
@@ -77,8 +76,6 @@ class ControlRequestFuzzTest {
         }
         if (r != null) {
             assertTrue(ControlProtocol.VERBS.contains(r.verb()), r.verb());
-            long cpu = ControlProtocol.cpuNanos(r);
-            assertTrue(cpu >= 0 && cpu < 1_000_000_000L * 1_000_000L, "cpu_ms " + cpu);
         }
 
         ControlService.Reply reply = service.handle(line);

@@ -4,7 +4,6 @@ import io.idlewatch.agent.idle.Clock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
-import io.idlewatch.agent.signal.cpu.ClientCpu;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,7 +72,7 @@ class StopCommandTest {
             return "stopping now (manual)";
         };
         server = ControlServer.bind(dir.resolve("agent.sock"),
-                new ControlService(tracker, new StateFile(dir, "ws"), new ClientCpu(nanos::get), stop), s -> { }, 300);
+                new ControlService(tracker, new StateFile(dir, "ws"), stop), s -> { }, 300);
         server.start();
     }
 

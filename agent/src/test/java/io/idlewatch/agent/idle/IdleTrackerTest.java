@@ -3,7 +3,6 @@ package io.idlewatch.agent.idle;
 import io.idlewatch.agent.control.ControlProtocol;
 import io.idlewatch.agent.control.ControlService;
 import io.idlewatch.agent.idle.IdleTracker.Decision;
-import io.idlewatch.agent.signal.cpu.ClientCpu;
 import io.idlewatch.agent.signal.ActivitySignal;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -410,7 +409,7 @@ class IdleTrackerTest {
     void reasonsFromClientsAreOneBoundedLine() {
         IdleTracker t = tracker(Duration.ofMinutes(1), null, null, Duration.ZERO);
         // through the control service, where a client's text enters the agent
-        ControlService service = new ControlService(t, new StateFile(Path.of("/nonexistent"), null), new ClientCpu());
+        ControlService service = new ControlService(t, new StateFile(Path.of("/nonexistent"), null));
         service.handle(ControlProtocol.request(ControlProtocol.TOUCH,
                 Map.of("reason", "a\u001b]52;c;aGk=\u0007b\nc" + "x".repeat(500))).strip());
         pollAfter(t, Duration.ofMinutes(2));

@@ -6,8 +6,7 @@ import java.time.Duration;
 
 /**
  * Fires when the workload's CPU — the container's cgroup usage minus the
- * agent's own and what its control clients reported ({@link ClientCpu}) —
- * averaged over the last minute exceeds the threshold (a fraction of one
+ * agent's own — averaged over the last minute exceeds the threshold (a fraction of one
  * core). Before a minute of history exists the average is over what exists;
  * the very first sample only sets the baseline.
  */
@@ -17,7 +16,6 @@ public final class CpuSignal implements ActivitySignal {
     private final ContainerCpu cgroup;
     private final ProcessCpuReader agentCpu;
     private final long agentPid;
-    private final ClientCpu clients;
     private final double threshold;
     private final long windowNanos;
 
@@ -30,19 +28,15 @@ public final class CpuSignal implements ActivitySignal {
     /**
      * @param threshold fraction of one core (0.1 = 10%)
      * @param agentPid  the agent's own pid, whose CPU is not the workload's
-     * @param clients   CPU the agent's control clients reported, not the workload's either
      */
-    public CpuSignal(ContainerCpu cgroup, ProcessCpuReader agentCpu, long agentPid, ClientCpu clients,
-                     double threshold) {
-        this(cgroup, agentCpu, agentPid, clients, threshold, WINDOW);
+    public CpuSignal(ContainerCpu cgroup, ProcessCpuReader agentCpu, long agentPid, double threshold) {
+        this(cgroup, agentCpu, agentPid, threshold, WINDOW);
     }
 
-    CpuSignal(ContainerCpu cgroup, ProcessCpuReader agentCpu, long agentPid, ClientCpu clients,
-              double threshold, Duration window) {
+    CpuSignal(ContainerCpu cgroup, ProcessCpuReader agentCpu, long agentPid, double threshold, Duration window) {
         this.cgroup = cgroup;
         this.agentCpu = agentCpu;
         this.agentPid = agentPid;
-        this.clients = clients;
         this.threshold = threshold;
         this.windowNanos = window.toNanos();
     }
@@ -54,7 +48,7 @@ public final class CpuSignal implements ActivitySignal {
 
     @Override
     public Reading sample(long now) throws Exception {
-        long usage = cgroup.usageNanos() - agentCpu.cpuNanos(agentPid) - clients.nanos();
+        long usage = cgroup.usageNanos() - agentCpu.cpuNanos(agentPid);
         push(now, usage);
         // drop samples so that exactly one remains at or before the window's start
         while (size >= 2 && times[index(1)] <= now - windowNanos) {

@@ -1,5 +1,9 @@
 package io.idlewatch.agent.signal.cpu;
 
+import io.idlewatch.agent.control.ControlService;
+import io.idlewatch.agent.idle.Clock;
+import io.idlewatch.agent.idle.IdleTracker;
+import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
 import io.idlewatch.agent.signal.ActivitySignalContract;
 import io.idlewatch.agent.signal.Fixtures;
@@ -14,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -98,11 +103,7 @@ class CpuSignalTest extends ActivitySignalContract {
     }
 
     private static CpuSignal v2Signal(double threshold) {
-        return v2Signal(new ClientCpu(), threshold);
-    }
-
-    private static CpuSignal v2Signal(ClientCpu clients, double threshold) {
-        return new CpuSignal(new ContainerCpu(), new ProcessCpuReader(proc()), AGENT_PID, clients, threshold);
+        return new CpuSignal(new ContainerCpu(), new ProcessCpuReader(proc()), AGENT_PID, threshold);
     }
 
     private static void setUsageUsec(long usec) throws IOException {
@@ -190,59 +191,55 @@ class CpuSignalTest extends ActivitySignalContract {
         assertEquals("cpu 0% of a core", r.detail());
     }
 
-    /** A status line polling `idlewatch status` every 2 s: each client's JVM start is reported and left out. */
+    /**
+     * Requests that carry {@code cpu_ms} (older clients claiming their own CPU) are served and
+     * change nothing: a loop of them claiming 2 s each hides none of a workload of 20% of a core.
+     */
     @Test
-    void cpuTheControlClientsReportIsNotTheWorkloads() throws Exception {
+    void cpuMsInControlRequestsIsAcceptedAndIgnored() throws Exception {
         AtomicLong clock = new AtomicLong(0);
-        ClientCpu clients = new ClientCpu(clock::get);
-        CpuSignal signal = v2Signal(clients, 0.03);
-        long usage = 120_000_000L;
-        signal.sample(0);
-        for (long t = 1; t <= 90; t++) {
-            clock.set(t * SEC);
-            usage += 5_000L; // 0.5% of a core of the workload's
-            if (t % 2 == 0) {
-                usage += 70_000L; // a client's JVM start, reported
-                clients.add(70_000_000L);
+        Clock trackerClock = new Clock() {
+            @Override
+            public long nanoTime() {
+                return clock.get();
             }
-            setUsageUsec(usage);
-            if (t % 5 == 0) {
-                ActivitySignal.Reading r = signal.sample(t * SEC);
-                assertFalse(r.fired(), "t=" + t + " " + r.detail());
-                assertEquals("cpu 0.5% of a core", r.detail(), "t=" + t);
-            }
-        }
-        // without the reports the same clients are 4% of a core and would keep the workspace alive
-        for (long t = 91; t <= 160; t++) {
-            usage += 5_000L + (t % 2 == 0 ? 70_000L : 0);
-            setUsageUsec(usage);
-            if (t % 5 == 0) {
-                signal.sample(t * SEC);
-            }
-        }
-        ActivitySignal.Reading r = signal.sample(165 * SEC);
-        assertTrue(r.fired(), r.detail());
-    }
 
-    /** Attack: a loop of requests claiming 2 s each cannot hide a workload of 20% of a core. */
-    @Test
-    void claimsCannotHideMoreThanTheClientBudget() throws Exception {
-        AtomicLong clock = new AtomicLong(0);
-        ClientCpu clients = new ClientCpu(clock::get);
-        CpuSignal signal = v2Signal(clients, 0.10);
+            @Override
+            public long epochMillis() {
+                return 1_795_330_800_000L + clock.get() / 1_000_000;
+            }
+        };
+        ActivitySignal quiet = new ActivitySignal() {
+            @Override
+            public String name() {
+                return "cpu";
+            }
+
+            @Override
+            public Reading sample(long now) {
+                return Reading.quiet("cpu 0%");
+            }
+        };
+        ControlService service = new ControlService(new IdleTracker(List.of(quiet), trackerClock,
+                Duration.ofMinutes(5), null, null, Duration.ZERO, 0, line -> { }),
+                new StateFile(Path.of("/nonexistent"), null));
+        CpuSignal signal = v2Signal(0.10);
         long usage = 120_000_000L;
         signal.sample(0);
-        ActivitySignal.Reading r = null;
-        for (long ms = 10; ms <= 120_000; ms += 10) {
+        for (long ms = 100; ms <= 120_000; ms += 100) {
             clock.set(ms * 1_000_000L);
-            usage += 2_000L; // 20% of a core: 2 ms of every 10
-            clients.add(2_000_000_000L); // "this request's client used 2 s"
+            usage += 20_000L; // 20% of a core: 20 ms of every 100
+            String request = ms % 200 == 0 ? "idlewatch/1 status format=json&cpu_ms=2000"
+                    : "idlewatch/1 cli a0=status&cpu_ms=2000"; // "this request's client used 2 s"
+            String answer = service.handle(request).line();
+            assertTrue(answer.startsWith(ms % 200 == 0 ? "ok {" : "cli 0 "), request + " -> " + answer);
             if (ms % 5000 == 0) {
                 setUsageUsec(usage);
-                r = signal.sample(ms * 1_000_000L);
+                ActivitySignal.Reading r = signal.sample(ms * 1_000_000L);
+                assertTrue(r.fired(), "ms=" + ms + " " + r.detail());
+                assertEquals("cpu 20% of a core", r.detail(), "ms=" + ms);
             }
         }
-        assertTrue(r.fired(), r.detail()); // 20% - at most 5% hidden - the burst spread over the minute
     }
 
     @Test
