@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The http signal's cost and reach, on this engine.
-#   cost  : PID 1's Rss and Anonymous (/proc/1/smaps_rollup) and its CPU per poll (utime+stime
-#           of /proc/1/stat over a window, divided by the polls in it) with 0, 2,000 and 10,000
+#   cost  : the agent's Rss and Anonymous (smaps_rollup of its JVM, PID 1's companion child) and
+#           its CPU per poll (utime+stime of its stat over a window, divided by the polls in it) with 0, 2,000 and 10,000
 #           connections held open from another container to the watched port, side by side.
 #           A reference agent image (REF_IMAGE, e.g. one built from the previous commit) runs
 #           the same, in the same run, when given.
@@ -40,12 +40,14 @@ fi
 server='use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalPort => 4096, Listen => 4096, ReuseAddr => 1) or die "listen: $!"; my @held; while (my $c = $s->accept) { push @held, $c }'
 client='use IO::Socket::INET; my ($ip, $n) = @ARGV; my @c; for (1 .. $n) { push @c, IO::Socket::INET->new(PeerAddr => $ip, PeerPort => 4096) or die "connect $_: $!" } print "open $n\n"; sleep'
 
-pid1() { # rss_kB anon_kB cpu_ticks of the agent in container $1
-  docker exec "$1" sh -c 'r=$(awk "/^Rss:/ {print \$2}" /proc/1/smaps_rollup); a=$(awk "/^Anonymous:/ {print \$2}" /proc/1/smaps_rollup); set -- $(cut -d")" -f2 /proc/1/stat); echo "$r $a $(( ${12} + ${13} ))"'
+agent() { # rss_kB anon_kB cpu_ticks of the agent's JVM (PID 1's companion child) in container $1
+  docker exec "$1" sh -c 'for d in /proc/[0-9]*; do grep -qa io.idlewatch.agent.Main "$d/cmdline" 2>/dev/null && p=${d#/proc/}; done
+    r=$(awk "/^Rss:/ {print \$2}" /proc/$p/smaps_rollup); a=$(awk "/^Anonymous:/ {print \$2}" /proc/$p/smaps_rollup)
+    set -- $(cut -d")" -f2 /proc/$p/stat); echo "$r $a $(( ${12} + ${13} ))"'
 }
 
 if [[ ${COST:-1} == 0 ]]; then images=(); fi
-echo "== cost: agent PID 1 with N connections held open on the watched port (poll 5s, ${window} s CPU window) =="
+echo "== cost: the agent with N connections held open on the watched port (poll 5s, ${window} s CPU window) =="
 printf '%-10s %7s %10s %14s %14s\n' agent N "Rss kB" "Anonymous kB" "CPU ms/poll"
 for entry in "${images[@]}"; do
   name="${entry%%=*}" image="${entry#*=}"
@@ -62,9 +64,9 @@ for entry in "${images[@]}"; do
       docker exec "$ws" cat /run/idlewatch/state.json 2>/dev/null | grep -q "\"detail\":\"http $n connection" && break; sleep 1
     done
     sleep 20
-    read -r _ _ c0 < <(pid1 "$ws"); t0=$(date +%s%N)
+    read -r _ _ c0 < <(agent "$ws"); t0=$(date +%s%N)
     sleep "$window"
-    read -r rss anon c1 < <(pid1 "$ws"); t1=$(date +%s%N)
+    read -r rss anon c1 < <(agent "$ws"); t1=$(date +%s%N)
     polls=$(awk -v e=$(( t1 - t0 )) 'BEGIN {printf "%.1f", e / 5e9}')
     printf '%-10s %7s %10s %14s %14s\n' "$name" "$n" "$rss" "$anon" \
       "$(awk -v c=$(( c1 - c0 )) -v p="$polls" 'BEGIN {printf "%.1f", c * 10 / p}')"

@@ -30,8 +30,9 @@ s1=$(snapshot); t1=$(date +%s%N)
 echo "== memory after 60 s (kB) =="
 printf '%-6s %8s %8s %10s  %s\n' pid Rss Pss Anonymous command
 echo "$s1" | awk -F'|' '{printf "%-6s %8s %8s %10s  %s\n", $1, $2, $3, $4, $6}'
-echo "$s1" | awk -F'|' '$1 == 1 {a = $3} $1 != 1 && $6 !~ /^(sh|cat|awk|tr|cut) / {o += $3} END {
-  printf "agent (PID 1) Pss %d kB = %.1f%% of the container'"'"'s %d kB (opencode and the rest: %d kB)\n", a, 100 * a / (a + o), a + o, o }'
+# idlewatch = PID 1 (the C init) + its companion, the agent's JVM
+echo "$s1" | awk -F'|' '$1 == 1 || $6 ~ /idlewatch\/runtime\/bin\/java/ {a += $3; next} $6 !~ /^(sh|cat|awk|tr|cut) / {o += $3} END {
+  printf "idlewatch (PID 1 + agent) Pss %d kB = %.1f%% of the container'"'"'s %d kB (opencode and the rest: %d kB)\n", a, 100 * a / (a + o), a + o, o }'
 
 echo
 echo "== CPU while idle, ${window} s sample =="

@@ -73,7 +73,9 @@ rm -rf "$tree/runtime/bin/keytool" "$tree/runtime/lib/server/classes"*.jsa
 # 2. The CLI, JNA's library, the launcher.
 cp "$jar" "$tree/lib/idlewatch-sweeper.jar"
 unzip -q -o -j "$jar" 'com/sun/jna/linux-x86-64/libjnidispatch.so' -d "$tree/lib"
-gcc -Os -Wall -Wextra -Werror -o "$tree/bin/idlewatch" "$here/launcher.c"
+# The same program as the workspace image's PID 1: beside idlewatch-sweeper.jar it launches the CLI.
+# Static, as there: the launcher itself needs nothing of the host's C library.
+gcc -static -Os -Wall -Wextra -Werror -o "$tree/bin/idlewatch" "$here/../images/agent/launcher.c"
 strip "$tree/bin/idlewatch"
 
 # 3. The class-data archive, for this runtime and this jar: the classes a sweep, a listing and the

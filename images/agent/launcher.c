@@ -1,8 +1,10 @@
 /*
- * /opt/idlewatch/bin/idlewatch: PID 1 of a workspace container, and its control client.
+ * bin/idlewatch, one program for the workspace image and the host packages.
  *
- *   idlewatch [--] CMD [ARGS...]   the init: spawns CMD, then the Java agent as its companion
+ * In a workspace image (/opt/idlewatch/lib/idlewatch-agent.jar beside it):
+ *   idlewatch [--] CMD [ARGS...]   PID 1: spawns CMD, then the Java agent as its companion
  *   idlewatch status|touch|...     the client of the agent's control socket (see client_main)
+ * In the host packages (lib/idlewatch-sweeper.jar beside it): the host CLI's launcher (host_main).
  *
  * The init's duties are tini's: spawn the workload in its own session/process group,
  * forward every catchable signal to that group, reap every zombie, exit with the
@@ -52,6 +54,8 @@ extern char **environ;
 /* A protocol line is short; a longer one is a broken or hostile agent. */
 #define LINE_MAX_BYTES 128
 #define DEFAULT_GRACE_MS 8000
+/* The longest duration anyone may write (Durations.MAX): 3650 days. */
+#define MAX_DURATION_MS (3650LL * 86400000LL)
 /* Survivors of docker stop's grace still get this long to exit. */
 #define MIN_SURVIVOR_GRACE_MS 500
 /* How long the agent has to answer before the init goes on without it. */
@@ -241,7 +245,9 @@ static struct {
     pid_t workload;
     int workload_status;          /* -1 while it runs */
     int last_forwarded;           /* tells "docker stop" from a workload that just ended */
-    int gate;                     /* settings were given: the agent checks them before the workload starts */
+    int gate;                     /* the agent checks the settings before the workload starts */
+    int settings_known;           /* the init read the settings itself: grace, lifetime and exit code below */
+    int refused;                  /* the agent refused a setting the init had let through */
     int gate_signal;              /* a stop signal that came before the workload started */
 
     enum phase phase;
@@ -627,7 +633,7 @@ static void agent_line(char *line) {
     int n = split(line, f, 5);
     int64_t a, b, c;
     if (n == 4 && strcmp(f[0], "ready") == 0 && parse_number(f[1], &a) == 0 && parse_number(f[2], &b) == 0
-        && parse_number(f[3], &c) == 0 && a <= 3600000 && c <= 255) {
+        && parse_number(f[3], &c) == 0 && a <= MAX_DURATION_MS && b <= MAX_DURATION_MS && c <= 255) {
         st.ready = 1;
         st.ever_ready = 1;
         st.grace_ms = a;
@@ -636,7 +642,7 @@ static void agent_line(char *line) {
         return;
     }
     if (n == 3 && strcmp(f[0], "stop") == 0 && parse_number(f[1], &a) == 0 && parse_number(f[2], &b) == 0
-        && a <= 255 && b <= 3600000) {
+        && a <= 255 && b <= MAX_DURATION_MS) {
         begin_stop((int) a, b);
         return;
     }
@@ -689,7 +695,7 @@ static void read_agent(void) {
 /* ---------------------------------------------------------------- the agent's life */
 
 static int64_t grace(void) {
-    return st.ever_ready ? st.grace_ms : DEFAULT_GRACE_MS;
+    return st.ever_ready || st.settings_known ? st.grace_ms : DEFAULT_GRACE_MS;
 }
 
 static void agent_died(int status) {
@@ -704,6 +710,15 @@ static void agent_died(int status) {
     drop_agent_channel();
     if (st.phase >= DONE || st.workload <= 0) {
         return; /* it was told to finish, or it was checking the settings: init_main decides */
+    }
+    if (!st.gate && !st.ever_ready && st.restarts == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+        /* The agent refused a setting the init read as plain (it said which): a bad value is exit 2,
+           here as at start-up, so the workload stops; never restart an agent into the same refusal. */
+        st.refused = 1;
+        st.restart_at = 0;
+        say("the agent refused the settings after the workload started; stopping it");
+        begin_stop(2, grace());
+        return;
     }
     if (now - st.agent_started >= AGENT_HEALTHY_MS) {
         st.death_count = 0;
@@ -1118,18 +1133,268 @@ static void wait_and_handle(void) {
     reap();
 }
 
-/* ---------------------------------------------------------------- the init */
+/* ---------------------------------------------------------------- the settings, checked at once */
 
-/* Any setting given (environment or file): the agent checks it before anything is spawned. */
-static int settings_given(void) {
-    for (char **e = environ; *e; e++) {
-        if (strncmp(*e, "IDLEWATCH_", 10) == 0 && strncmp(*e, "IDLEWATCH_VERBOSE=", 18) != 0
-            && strncmp(*e, "IDLEWATCH_CDS_CLASSLIST=", 24) != 0 && strncmp(*e, "IDLEWATCH_TEST_", 15) != 0) {
+/*
+ * A workload should not wait for a JVM to boot to learn that its settings are fine, so the init
+ * reads the environment's settings itself. It is strict and deliberately narrow: it accepts only
+ * the plain forms (30m, 1h30m, off, 10%, 4096,8080, true...) with nothing around them, and every
+ * value it accepts the agent accepts too (SettingsParityIT holds the two side by side). Anything
+ * else - a config file, spaces, quotes, capitals, a value it does not know how to read - is left
+ * to the agent, which then checks the settings before the workload starts and names a bad one in
+ * one line (exit 2). The agent's word is final either way.
+ */
+/* 90s, 1h30m, 500ms, 2d, or a bare integer (seconds); at most 3650d. */
+static int plain_duration(const char *s, int64_t *ms) {
+    int64_t total = 0;
+    const char *p = s;
+    if (*p == '\0') {
+        return 0;
+    }
+    while (*p) {
+        int64_t n = 0;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            if (++digits > 9) {
+                return 0;
+            }
+            n = n * 10 + (*p++ - '0');
+        }
+        if (digits == 0) {
+            return 0;
+        }
+        int64_t unit;
+        if (*p == '\0' && p - s == digits) {
+            unit = 1000; /* a bare integer is seconds */
+        } else if (strncmp(p, "ms", 2) == 0) {
+            unit = 1, p += 2;
+        } else if (*p == 's') {
+            unit = 1000, p++;
+        } else if (*p == 'm') {
+            unit = 60000, p++;
+        } else if (*p == 'h') {
+            unit = 3600000, p++;
+        } else if (*p == 'd') {
+            unit = 86400000, p++;
+        } else {
+            return 0;
+        }
+        if (*p >= 'a' && *p <= 'z') {
+            return 0; /* "5sec", "1mss": the agent says what is wrong */
+        }
+        total += n * unit; /* n < 1e9, unit <= 8.64e7: no overflow, and total stays below the cap */
+        if (total > MAX_DURATION_MS) {
+            return 0;
+        }
+    }
+    *ms = total;
+    return 1;
+}
+
+/* A duration or off ("", "off", "0"): *ms = 0 for off. */
+static int plain_optional_duration(const char *s, int64_t *ms) {
+    if (s[0] == '\0' || strcmp(s, "off") == 0 || strcmp(s, "0") == 0) {
+        *ms = 0;
+        return 1;
+    }
+    return plain_duration(s, ms);
+}
+
+/* Each comma-separated word one of words; at least one. */
+static int plain_words(const char *s, const char *const *words) {
+    int named = 0;
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        if (len > 0) {
+            int known = 0;
+            for (const char *const *w = words; *w; w++) {
+                known |= strlen(*w) == len && strncmp(*w, s, len) == 0;
+            }
+            if (!known) {
+                return 0;
+            }
+            named++;
+        }
+        s += len + (s[len] == ',');
+    }
+    return named > 0;
+}
+
+static int plain_signals(const char *s, int64_t *unused) {
+    static const char *const names[] = {"cpu", "exec", "tty", "http", "opencode", NULL};
+    (void) unused;
+    return strcmp(s, "none") == 0 || plain_words(s, names);
+}
+
+/* 10, 10%, 2.5%: at most 100, digits on both sides of a dot. */
+static int plain_percent(const char *s, int64_t *unused) {
+    (void) unused;
+    int64_t whole = 0;
+    int digits = 0, fraction = 0, fraction_zero = 1;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        whole = whole * 10 + (*p - '0');
+        if (digits > 3) {
+            return 0;
+        }
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, fraction++) {
+            fraction_zero &= *p == '0';
+        }
+        if (fraction == 0) {
+            return 0;
+        }
+    }
+    if (*p == '%') {
+        p++;
+    }
+    return *p == '\0' && digits > 0 && digits + fraction <= 12 && (whole < 100 || (whole == 100 && fraction_zero));
+}
+
+/* 4096,8080: ports from 1 to 65535, at least one. */
+static int plain_ports(const char *s, int64_t *unused) {
+    (void) unused;
+    int named = 0;
+    while (*s) {
+        int64_t port = 0;
+        int digits = 0;
+        for (; *s >= '0' && *s <= '9'; s++) {
+            if (++digits > 5) {
+                return 0;
+            }
+            port = port * 10 + (*s - '0');
+        }
+        if (digits > 0) {
+            if (port < 1 || port > 65535) {
+                return 0;
+            }
+            named++;
+        }
+        if (*s == ',') {
+            s++;
+        } else if (*s != '\0') {
+            return 0;
+        }
+    }
+    return named > 0;
+}
+
+static int plain_bool(const char *s, int64_t *unused) {
+    static const char *const words[] = {"true", "false", "1", "0", "yes", "no", "on", "off", NULL};
+    (void) unused;
+    for (const char *const *w = words; *w; w++) {
+        if (strcmp(s, *w) == 0) {
             return 1;
         }
     }
-    return access("/etc/idlewatch/agent.toml", F_OK) == 0;
+    return 0;
 }
+
+/* A pre-stop command without quotes or backslashes: nothing the agent's splitting can refuse. */
+static int plain_command(const char *s, int64_t *unused) {
+    (void) unused;
+    return strpbrk(s, "'\"\\") == NULL;
+}
+
+static int plain_exit_code(const char *s, int64_t *code) {
+    size_t len = strlen(s);
+    if (len == 0 || len > 3 || strspn(s, "0123456789") != len) {
+        return 0;
+    }
+    *code = strtol(s, NULL, 10);
+    return *code <= 255;
+}
+
+static int any_text(const char *s, int64_t *unused) {
+    (void) s, (void) unused;
+    return 1;
+}
+
+static int poll_interval(const char *s, int64_t *ms) {
+    return plain_duration(s, ms) && *ms >= 100;
+}
+
+enum { S_TIMEOUT, S_MAX_LIFETIME, S_MAX_TIMEOUT, S_STOP_GRACE, S_EXIT_CODE, S_OTHER };
+
+/* AgentConfig.Setting, in the same words; empty_is_default: an empty value means "not set". */
+static const struct setting {
+    const char *variable;
+    int (*plain)(const char *value, int64_t *parsed);
+    int empty_is_default;
+    int slot;
+} settings[] = {
+    {"IDLEWATCH_TIMEOUT", plain_optional_duration, 0, S_TIMEOUT},
+    {"IDLEWATCH_MAX_LIFETIME", plain_optional_duration, 0, S_MAX_LIFETIME},
+    {"IDLEWATCH_MAX_TIMEOUT", plain_optional_duration, 0, S_MAX_TIMEOUT},
+    {"IDLEWATCH_SIGNALS", plain_signals, 1, S_OTHER},
+    {"IDLEWATCH_CPU_THRESHOLD", plain_percent, 1, S_OTHER},
+    {"IDLEWATCH_HTTP_PORTS", plain_ports, 1, S_OTHER},
+    {"IDLEWATCH_HTTP_LOOPBACK", plain_bool, 1, S_OTHER},
+    {"IDLEWATCH_OPENCODE_STALL", plain_optional_duration, 1, S_OTHER},
+    {"IDLEWATCH_POLL_INTERVAL", poll_interval, 1, S_OTHER},
+    {"IDLEWATCH_WARN_BEFORE", plain_duration, 1, S_OTHER},
+    {"IDLEWATCH_PRE_STOP", plain_command, 0, S_OTHER},
+    {"IDLEWATCH_STOP_GRACE", plain_duration, 1, S_STOP_GRACE},
+    {"IDLEWATCH_EXIT_CODE", plain_exit_code, 1, S_EXIT_CODE},
+    {"IDLEWATCH_WORKSPACE", any_text, 0, S_OTHER},
+};
+
+/* Ours, but not settings: the agent reads them, none can be wrong. */
+static int not_a_setting(const char *entry) {
+    return strncmp(entry, "IDLEWATCH_VERBOSE=", 18) == 0 || strncmp(entry, "IDLEWATCH_CDS_CLASSLIST=", 24) == 0
+        || strncmp(entry, "IDLEWATCH_TEST_", 15) == 0;
+}
+
+/*
+ * 1 when every setting is in a plain form the agent is sure to accept: the workload may start at
+ * once, and the grace, the lifetime cap and the exit code are known before the agent is up. 0 when
+ * the agent must look first; why goes to *why (for IDLEWATCH_VERBOSE and the parity test).
+ */
+static int settings_plain(const char **why) {
+    int64_t value[S_OTHER + 1] = {0, 0, 0, DEFAULT_GRACE_MS, 0, 0};
+    int seen[sizeof settings / sizeof settings[0]] = {0};
+    for (char **e = environ; *e; e++) {
+        if (strncmp(*e, "IDLEWATCH_", 10) != 0 || not_a_setting(*e)) {
+            continue;
+        }
+        if (strncmp(*e, "IDLEWATCH_CONFIG=", 17) == 0) {
+            *why = "IDLEWATCH_CONFIG is set";
+            return 0;
+        }
+        size_t name_len = strcspn(*e, "=");
+        for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+            const struct setting *s = &settings[i];
+            if (strlen(s->variable) != name_len || strncmp(*e, s->variable, name_len) != 0) {
+                continue; /* an unknown IDLEWATCH_ name is only warned about */
+            }
+            const char *v = *e + name_len + 1;
+            int64_t parsed = 0;
+            if (seen[i]++ || !(v[0] == '\0' ? s->empty_is_default || s->plain(v, &parsed) : s->plain(v, &parsed))) {
+                *why = s->variable;
+                return 0;
+            }
+            if (!(v[0] == '\0' && s->empty_is_default)) {
+                value[s->slot] = parsed;
+            }
+        }
+    }
+    if (access("/etc/idlewatch/agent.toml", F_OK) == 0) {
+        *why = "/etc/idlewatch/agent.toml exists";
+        return 0;
+    }
+    if (value[S_MAX_TIMEOUT] > 0 && value[S_TIMEOUT] > value[S_MAX_TIMEOUT]) {
+        *why = "IDLEWATCH_TIMEOUT is above IDLEWATCH_MAX_TIMEOUT";
+        return 0;
+    }
+    st.grace_ms = value[S_STOP_GRACE];
+    st.lifetime_ms = value[S_MAX_LIFETIME];
+    st.stop_exit_code = (int) value[S_EXIT_CODE];
+    st.settings_known = 1;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- the init */
 
 static int init_main(char **cmd) {
     // 1. Block every signal: they wait for sigtimedwait, so the workload's are forwarded, none is lost.
@@ -1152,9 +1417,21 @@ static int init_main(char **cmd) {
         return 1;
     }
 
-    // 3. The workload first, then its companion; when settings were given, the agent checks them
-    //    first, so a bad value stops us with nothing spawned (exit 2, the agent's one line).
-    st.gate = settings_given();
+    // 3. The workload first, then its companion. Settings the init cannot vouch for are checked by
+    //    the agent first, so a bad value stops us with nothing spawned (exit 2, the agent's one line).
+    const char *why = NULL;
+    st.gate = !settings_plain(&why);
+    if (getenv("IDLEWATCH_TEST_CHECK_SETTINGS") != NULL) {
+        if (st.gate) {
+            printf("agent checks first: %s\n", why);
+        } else {
+            puts("plain");
+        }
+        return 0;
+    }
+    if (st.gate && getenv("IDLEWATCH_VERBOSE") != NULL) {
+        say("the agent checks the settings before the workload starts (%s)", why);
+    }
     if (!st.gate) {
         int failed = spawn_workload();
         if (failed) {
@@ -1524,8 +1801,104 @@ static int client_main(int argc, char **argv) {
     return cli_main(argc, argv);
 }
 
+/* ---------------------------------------------------------------- the host CLI */
+
+/*
+ * The host packages (the tarball, the .deb, localhost/idlewatch/host) ship this same program as
+ * bin/idlewatch beside lib/idlewatch-sweeper.jar: there it starts the host CLI on the runtime
+ * shipped beside it, with the flags that make a short-lived CLI start fast. A C program rather
+ * than a script because the host image has no shell; sweeper/bin/idlewatch uses the same flags
+ * with the host's JDK.
+ */
+#define HOST_JAR "/lib/idlewatch-sweeper.jar"
+/* Where the jar is handed to the JVM: high, clear of the descriptors a service manager passes (3 on). */
+#define HOST_JAR_FD 200
+#define HOST_JAR_PATH "/proc/self/fd/200"
+#define HOST_MAX_JVM_ARGS 64
+
+static int host_main(int argc, char **argv) {
+    const char *jvm_argv[HOST_MAX_JVM_ARGS];
+    int n = 0;
+    const char *java = in_home("", "/runtime/bin/java");
+    jvm_argv[n++] = java;
+    /* Start-up dominates a cron sweep: C1 only (no C2 warm-up to pay for), the serial collector
+       (no GC threads), a small heap, no perf-data file (nothing written to /tmp, which the host
+       image does not have). A watcher runs the same flags: it does little work. */
+    jvm_argv[n++] = "-XX:TieredStopAtLevel=1";
+    jvm_argv[n++] = "-XX:+UseSerialGC";
+    jvm_argv[n++] = "-Xms16m";
+    jvm_argv[n++] = "-Xmx256m";
+    jvm_argv[n++] = "-Xss512k";
+    jvm_argv[n++] = "-XX:-UsePerfData";
+    /* The class-data archive the build dumped for this runtime and this jar; -Xshare:auto runs
+       without it (one slower start) if it does not match, e.g. after the jar was replaced. */
+    jvm_argv[n++] = "-Xshare:auto";
+    jvm_argv[n++] = in_home("-XX:SharedArchiveFile=", "/lib/idlewatch.jsa");
+    jvm_argv[n++] = "-Xlog:cds=off";
+    jvm_argv[n++] = "-Xlog:cds+dynamic=off";
+    /* JNA (docker-java's Unix-socket transport) loads its library from lib/ instead of unpacking
+       it to a temporary directory on every start. */
+    jvm_argv[n++] = in_home("-Djna.boot.library.path=", "/lib");
+    jvm_argv[n++] = "-Djna.nosys=true";
+    jvm_argv[n++] = "-Djna.nounpack=true";
+
+    /* IDLEWATCH_JAVA_OPTS: extra JVM flags (e.g. a proxy), split at spaces, no quoting; the last
+       flag wins, so they can override the ones above. */
+    char *opts = getenv("IDLEWATCH_JAVA_OPTS");
+    if (opts != NULL) {
+        opts = strdup(opts);
+        if (opts == NULL) {
+            fprintf(stderr, "idlewatch: strdup failed: %s\n", strerror(errno));
+            return 1;
+        }
+        for (char *word = strtok(opts, " \t\n"); word != NULL; word = strtok(NULL, " \t\n")) {
+            if (n >= HOST_MAX_JVM_ARGS - 4) {
+                fprintf(stderr, "idlewatch: too many words in IDLEWATCH_JAVA_OPTS\n");
+                return 2;
+            }
+            jvm_argv[n++] = word;
+        }
+    }
+    /* The class path is the jar through a descriptor at a fixed number, not the jar's own path:
+       a class-data archive records the class path it was dumped with and, in Java 17, refuses any
+       other; this path is the same in the build's tree, a tarball unpacked anywhere, the .deb and
+       the image, so one archive made at build time serves them all. */
+    const char *jar = in_home("", HOST_JAR);
+    int fd = open(jar, O_RDONLY);
+    if (fd < 0) {
+        fprintf(stderr, "idlewatch: open %s failed: %s\n", jar, strerror(errno));
+        return 127;
+    }
+    if (fd != HOST_JAR_FD && (dup2(fd, HOST_JAR_FD) < 0 || close(fd) != 0)) {
+        fprintf(stderr, "idlewatch: dup2 failed: %s\n", strerror(errno));
+        return 126;
+    }
+    jvm_argv[n++] = "-cp";
+    jvm_argv[n++] = HOST_JAR_PATH;
+    jvm_argv[n++] = "io.idlewatch.sweeper.Main";
+
+    char **args = calloc((size_t) (n + argc), sizeof(char *));
+    if (args == NULL) {
+        fprintf(stderr, "idlewatch: calloc failed: %s\n", strerror(errno));
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        args[i] = (char *) jvm_argv[i];
+    }
+    for (int i = 1; i < argc; i++) {
+        args[n + i - 1] = argv[i];
+    }
+    args[n + argc - 1] = NULL;
+    execv(java, args);
+    fprintf(stderr, "idlewatch: exec %s failed: %s\n", java, strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+}
+
 int main(int argc, char **argv) {
     find_home();
+    if (access(in_home("", HOST_JAR), F_OK) == 0) {
+        return host_main(argc, argv); /* the host packages: this program is their CLI's launcher */
+    }
     if (is_client_command(argc > 1 ? argv[1] : NULL)) {
         return client_main(argc, argv);
     }
