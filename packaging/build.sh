@@ -132,9 +132,10 @@ cat >"$root/usr/share/doc/idlewatch/README" <<EOF
 idlewatch $version: the host CLI. 'man idlewatch'; systemd units (disabled):
 idlewatch-watch.service, or idlewatch-sweep.timer with idlewatch-sweep.service.
 EOF
-# The oldest glibc every bundled binary accepts (the newest symbol version any of them asks for).
-glibc="$(find "$root/usr/lib/idlewatch" -type f \( -name '*.so*' -o -perm -u+x \) -exec objdump -T {} + 2>/dev/null \
-  | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)"
+# The oldest glibc every bundled binary accepts (the newest symbol version any of them asks for);
+# the launcher is static and asks for none (objdump -T refuses it, hence the || true).
+glibc="$({ find "$root/usr/lib/idlewatch" -type f \( -name '*.so*' -o -perm -u+x \) -exec objdump -T {} + 2>/dev/null \
+  || true; } | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)"
 cat >"$root/DEBIAN/control" <<EOF
 Package: idlewatch
 Version: $deb_version
