@@ -3,12 +3,15 @@
 #   start-up : container start -> the workload's first line, N runs each (median)
 #              measured two ways: `docker run` wall time on the host, and inside the
 #              container from PID 1's exec (its /proc start time) to the workload's line
-#              (agent+settings: with a setting given, the agent checks it before the workload starts)
+#              (agent+settings: IDLEWATCH_TIMEOUT=30m, read by the init itself; agent+checked: a
+#              setting the init leaves to the agent, which checks it before the workload starts)
 #   memory   : PID 1's Rss and Anonymous (/proc/1/smaps_rollup) after IDLE_WAIT s, and the agent JVM's
 #   client   : `docker exec ws idlewatch status` next to `docker exec ws true`, N runs each (median)
 #   idle CPU : the whole container's CPU (cgroup cpuacct) over CPU_WINDOW s while idle,
 #              all signals on at the default poll, next to the same container under tini
 # Usage: bench/agent.sh [runs=10] [idle_wait=30] [cpu_window=120]
+#   REF_IMAGE=localhost/idlewatch/agent:some-tag  also runs that agent's /opt/idlewatch (e.g. one built
+#   from an earlier commit) in the memory, client and idle CPU parts, side by side, in the same run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-10}" idle_wait="${2:-30}" cpu_window="${3:-120}"
@@ -32,17 +35,28 @@ COPY tini /usr/bin/tini
 DOCKER
 docker build -q -t "localhost/idlewatch/bench:$tag" "$ctx" >/dev/null 2>&1
 img="localhost/idlewatch/bench:$tag"
+declare -A image=([agent]="$img" [agent-nocds]="$img" [tini]="$img")
+mem_order=(agent agent-nocds tini)
+if [[ -n ${REF_IMAGE:-} ]]; then
+  sed -i "s|^COPY --from=.* /opt/idlewatch /opt/idlewatch|COPY --from=$REF_IMAGE /opt/idlewatch /opt/idlewatch|" "$ctx/Dockerfile"
+  docker build -q -t "localhost/idlewatch/bench-ref:$tag" "$ctx" >/dev/null 2>&1
+  image[reference]="localhost/idlewatch/bench-ref:$tag"
+  mem_order=(agent agent-nocds tini reference)
+fi
 
 declare -A entry=(
   [agent]="/opt/idlewatch/bin/idlewatch --"
   [agent-nocds]="/opt/idlewatch/bin/idlewatch --"
   [agent+settings]="/opt/idlewatch/bin/idlewatch --"
+  [agent+checked]="/opt/idlewatch/bin/idlewatch --"
   [tini]="/usr/bin/tini --"
+  [reference]="/opt/idlewatch/bin/idlewatch --"
   [none]=""
 )
 # agent-nocds: the same agent with its CDS archive turned off, to show what the archive buys.
-declare -A extra=([agent-nocds]="-e JAVA_TOOL_OPTIONS=-Xshare:off" [agent+settings]="-e IDLEWATCH_TIMEOUT=30m")
-order=(agent agent+settings tini none)
+declare -A extra=([agent-nocds]="-e JAVA_TOOL_OPTIONS=-Xshare:off" [agent+settings]="-e IDLEWATCH_TIMEOUT=30m"
+  [agent+checked]="-e IDLEWATCH_SIGNALS=CPU")
+order=(agent agent+settings agent+checked tini none)
 
 # In the container: seconds from PID 1's start (field 22 of /proc/1/stat, clock ticks)
 # to the workload's first line (/proc/uptime). PID 1 is the init, or sh itself with none.
@@ -83,16 +97,17 @@ echo "agent - tini (wall, medians): $(awk -v a="$aw" -v t="$tw" 'BEGIN {print a 
 echo
 echo "== memory of PID 1 after ${idle_wait} s idle (all signals on, default poll) =="
 ids=()
-for k in agent agent-nocds tini; do
+for k in "${mem_order[@]}"; do
   # shellcheck disable=SC2086
-  ids+=("$(docker run -d ${extra[$k]:-} --entrypoint "" -e IDLEWATCH_TIMEOUT=1h "$img" ${entry[$k]} sleep infinity)")
+  ids+=("$(docker run -d ${extra[$k]:-} --entrypoint "" -e IDLEWATCH_TIMEOUT=1h "${image[$k]}" ${entry[$k]} sleep infinity)")
 done
+trap 'docker rm -f "${ids[@]}" >/dev/null 2>&1; rm -rf "$ctx"' EXIT
 sleep "$idle_wait"
 printf '%-15s %10s %14s %8s\n' process "Rss kB" "Anonymous kB" threads
 i=0
 mem='r=$(awk "/^Rss:/ {print \$2}" /proc/$1/smaps_rollup); a=$(awk "/^Anonymous:/ {print \$2}" /proc/$1/smaps_rollup); t=$(awk "/^Threads:/ {print \$2}" /proc/$1/status); echo "$r $a $t"'
 jvm='for p in /proc/[0-9]*; do case "$(tr "\0" " " < $p/cmdline 2>/dev/null)" in /opt/idlewatch/runtime/bin/java*) basename $p;; esac; done'
-for k in agent agent-nocds tini; do
+for k in "${mem_order[@]}"; do
   docker exec "${ids[$i]}" sh -c "$mem" sh 1 | awk -v k="$k PID 1" '{printf "%-15s %10s %14s %8s\n", k, $1, $2, $3}'
   if [[ $k != tini ]]; then
     docker exec "${ids[$i]}" sh -c "$mem" sh "$(docker exec "${ids[$i]}" sh -c "$jvm")" \
@@ -119,13 +134,14 @@ cg() { # cumulative ns of a container's cgroup, v1 or v2
   elif [[ -f /sys/fs/cgroup/system.slice/docker-$id.scope/cpu.stat ]]; then awk '/^usage_usec/ {print $2 * 1000}' "/sys/fs/cgroup/system.slice/docker-$id.scope/cpu.stat"
   else echo 0; fi
 }
-b0=$(cg "${ids[0]}"); t0=$(cg "${ids[2]}"); s0=$(date +%s%N)
+b0=$(cg "${ids[0]}"); t0=$(cg "${ids[2]}"); r0=$( [[ -n ${ids[3]:-} ]] && cg "${ids[3]}" || echo 0); s0=$(date +%s%N)
 sleep "$cpu_window"
-b1=$(cg "${ids[0]}"); t1=$(cg "${ids[2]}"); s1=$(date +%s%N)
+b1=$(cg "${ids[0]}"); t1=$(cg "${ids[2]}"); r1=$( [[ -n ${ids[3]:-} ]] && cg "${ids[3]}" || echo 0); s1=$(date +%s%N)
 el=$(( s1 - s0 ))
-awk -v a=$((b1 - b0)) -v t=$((t1 - t0)) -v e="$el" 'BEGIN {
-  printf "%-8s %14s\n", "init", "% of one core";
-  printf "%-8s %14.3f\n", "agent", 100 * a / e;
-  printf "%-8s %14.3f\n", "tini", 100 * t / e;
+awk -v a=$((b1 - b0)) -v t=$((t1 - t0)) -v r=$((r1 - r0)) -v ref="${REF_IMAGE:-}" -v e="$el" 'BEGIN {
+  printf "%-10s %14s\n", "init", "% of one core";
+  printf "%-10s %14.3f\n", "agent", 100 * a / e;
+  printf "%-10s %14.3f\n", "tini", 100 * t / e;
+  if (ref != "") printf "%-10s %14.3f   (%s)\n", "reference", 100 * r / e, ref;
   printf "agent extrapolated: %.1f CPU-seconds per idle hour (target <= 0.2 %% of a core = 7.2 s/h)\n", 3600 * a / e }'
 docker rm -f "${ids[@]}" >/dev/null

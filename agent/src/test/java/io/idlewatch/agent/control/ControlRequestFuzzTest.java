@@ -5,6 +5,7 @@ import io.idlewatch.agent.idle.Clock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
+import io.idlewatch.agent.signal.QuietSignal;
 import io.idlewatch.contract.Durations;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -48,17 +49,7 @@ class ControlRequestFuzzTest {
                 return 1_795_330_800_000L + nanos / 1_000_000;
             }
         };
-        ActivitySignal quiet = new ActivitySignal() {
-            @Override
-            public String name() {
-                return "cpu";
-            }
-
-            @Override
-            public Reading sample(long now) {
-                return Reading.quiet("cpu 0%");
-            }
-        };
+        ActivitySignal quiet = new QuietSignal();
         tracker = new IdleTracker(List.of(quiet), clock, Duration.ofSeconds(20), maxTimeout, null,
                 Duration.ZERO, 0, line -> { });
         service = new ControlService(tracker, new StateFile(dir, "ws"));

@@ -4,6 +4,7 @@ import io.idlewatch.agent.idle.Clock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
+import io.idlewatch.agent.signal.QuietSignal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,17 +55,7 @@ class ControlServerTest {
 
     @BeforeEach
     void start() throws IOException {
-        ActivitySignal quiet = new ActivitySignal() {
-            @Override
-            public String name() {
-                return "cpu";
-            }
-
-            @Override
-            public Reading sample(long now) {
-                return Reading.quiet("cpu 0%");
-            }
-        };
+        ActivitySignal quiet = new QuietSignal();
         tracker = new IdleTracker(List.of(quiet), clock, Duration.ofSeconds(20), Duration.ofHours(2), null,
                 Duration.ZERO, 0, log::add);
         server = ControlServer.bind(dir.resolve("agent.sock"),

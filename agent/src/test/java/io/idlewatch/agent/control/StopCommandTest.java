@@ -4,6 +4,7 @@ import io.idlewatch.agent.idle.Clock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
+import io.idlewatch.agent.signal.QuietSignal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,17 +51,7 @@ class StopCommandTest {
 
     @BeforeEach
     void start() throws IOException {
-        ActivitySignal quiet = new ActivitySignal() {
-            @Override
-            public String name() {
-                return "cpu";
-            }
-
-            @Override
-            public Reading sample(long now) {
-                return Reading.quiet("cpu 0%");
-            }
-        };
+        ActivitySignal quiet = new QuietSignal();
         tracker = new IdleTracker(List.of(quiet), clock, Duration.ofSeconds(20), null, null, Duration.ZERO, 7, s -> { });
         // What Main's Background does, minus the supervisor: record, then hand on.
         ControlService.ManualStop stop = reason -> {

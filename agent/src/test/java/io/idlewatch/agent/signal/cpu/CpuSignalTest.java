@@ -5,6 +5,7 @@ import io.idlewatch.agent.idle.Clock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
+import io.idlewatch.agent.signal.QuietSignal;
 import io.idlewatch.agent.signal.ActivitySignalContract;
 import io.idlewatch.agent.signal.Fixtures;
 import org.junit.jupiter.api.BeforeEach;
@@ -209,17 +210,7 @@ class CpuSignalTest extends ActivitySignalContract {
                 return 1_795_330_800_000L + clock.get() / 1_000_000;
             }
         };
-        ActivitySignal quiet = new ActivitySignal() {
-            @Override
-            public String name() {
-                return "cpu";
-            }
-
-            @Override
-            public Reading sample(long now) {
-                return Reading.quiet("cpu 0%");
-            }
-        };
+        ActivitySignal quiet = new QuietSignal();
         ControlService service = new ControlService(new IdleTracker(List.of(quiet), trackerClock,
                 Duration.ofMinutes(5), null, null, Duration.ZERO, 0, line -> { }),
                 new StateFile(Path.of("/nonexistent"), null));
