@@ -1079,9 +1079,14 @@ static int64_t lifetime_due(void) {
     return st.started_mono + st.lifetime_ms + (agent_answering() ? LIFETIME_BACKSTOP_MS : 0);
 }
 
-/* How long the loop may sleep: until the next thing that is due, at most a second. */
+/*
+ * How long the loop may sleep: until the next thing that is due. Everything else wakes it (a
+ * signal, a child's end, the agent's line as SIGIO), so an idle workspace costs PID 1 one wake-up
+ * a minute, a safety net (waking every second cost about 50 us of CPU a second).
+ */
+#define IDLE_WAIT_MS 60000
 static int64_t next_wait_ms(void) {
-    int64_t now = mono_ms(), wait = 1000;
+    int64_t now = mono_ms(), wait = IDLE_WAIT_MS;
     int64_t due[] = {
         st.agent == 0 && st.phase == RUNNING ? st.restart_at : 0,
         st.term_pending || st.exit_pending || st.done_pending ? st.ack_deadline : 0,

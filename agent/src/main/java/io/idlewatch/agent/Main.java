@@ -34,6 +34,8 @@ public final class Main {
     static final int EXIT_USAGE = 2;
     /** How the init starts us: {@code java … Main --companion}, its socket as standard input. */
     static final String COMPANION = "--companion";
+    /** How often the main thread looks after the agent's other threads when nothing wakes it. */
+    static final long TICK_MILLIS = 5000;
     /** Tests only: see {@link #testOnlyOutOfMemory}. */
     public static final String TEST_OOM_VARIABLE = "IDLEWATCH_TEST_OOM_AFTER";
     /** Where the state file goes when /run/idlewatch cannot be made (non-root user, read-only /run). */
@@ -140,8 +142,11 @@ public final class Main {
         testOnlyOutOfMemory(hello);
 
         // 6. The init's news, the lifetime cap, retries; until the init says everything is gone.
+        //    Woken by the init's lines; otherwise every few seconds (a thread to restart), or when
+        //    the cap is due.
         while (true) {
-            for (InitLink.Message m : link.await(1000)) {
+            long wait = Math.max(1, Math.min(TICK_MILLIS, idle.tracker().millisUntilLifetime()));
+            for (InitLink.Message m : link.await(wait)) {
                 if (m instanceof InitLink.SignalCame s) {
                     background.stopping("signal", 128 + s.signal(), "the container got " + Signals.name(s.signal()));
                     link.ack();

@@ -360,6 +360,15 @@ public final class IdleTracker {
         return "resumed after " + Durations.formatSeconds(frozenMillis) + " frozen";
     }
 
+    /** Milliseconds until the lifetime cap is reached (0 when it is), Long.MAX_VALUE without one or once stopping. */
+    public synchronized long millisUntilLifetime() {
+        if (maxLifetime == null || stop != null) {
+            return Long.MAX_VALUE;
+        }
+        long left = maxLifetime.toNanos() - (clock.nanoTime() - startNanos);
+        return left <= 0 ? 0 : (left + 999_999) / 1_000_000;
+    }
+
     private boolean lifetimeReached(long now) {
         return maxLifetime != null && now - startNanos >= maxLifetime.toNanos();
     }
