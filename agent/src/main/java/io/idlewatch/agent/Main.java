@@ -28,7 +28,8 @@ import java.util.Map;
  * the workload and then us). Read top to bottom, it is the order the agent runs in:
  * hello → config → sensors and state → ready → socket → loop { the init's news, sample, decide } → done.
  * The agent decides, the init acts: forwarding, reaping and the stop's TERM/KILL are the init's.
- * {@code idlewatch status|touch|timeout|inhibit} are clients of this agent's control socket.
+ * {@code idlewatch status|touch|timeout|stop|inhibit} (the native launcher) are clients of this agent's
+ * control socket; {@code idlewatch --version} starts this class on its own to read the jar's manifest.
  */
 public final class Main {
     static final int EXIT_USAGE = 2;
@@ -36,6 +37,9 @@ public final class Main {
     static final String COMPANION = "--companion";
     /** How often the main thread looks after the agent's other threads when nothing wakes it. */
     static final long TICK_MILLIS = 5000;
+    /** What any other start gets, on one line, with exit code 2. */
+    static final String NOT_ALONE = "idlewatch: the agent is started by its init, /opt/idlewatch/bin/idlewatch;"
+            + " in a container, the commands are idlewatch status|touch|timeout|stop|inhibit|--version";
     /** Tests only: see {@link #testOnlyOutOfMemory}. */
     public static final String TEST_OOM_VARIABLE = "IDLEWATCH_TEST_OOM_AFTER";
     /** Where the state file goes when /run/idlewatch cannot be made (non-root user, read-only /run). */
@@ -56,9 +60,9 @@ public final class Main {
     }
 
     static int run(String[] args) {
-        // 0. A client subcommand talks to the running agent and is done.
-        if (args.length > 0 && ControlCommands.isControlCommand(args[0])) {
-            return ControlCommands.run(args, STATE_DIRS, workloadEnvironment(), System.out, System.err);
+        // 0. The launcher's `idlewatch --version`: answered from this jar, no agent needed.
+        if (args.length > 0 && args[0].equals(ControlCommands.VERSION)) {
+            return ControlCommands.version(List.of(args).subList(1, args.length), System.out, System.err);
         }
         // 1. Otherwise we are the init's companion: it started us with its socket as our standard input.
         InitLink opened;
@@ -68,11 +72,7 @@ public final class Main {
             opened = null;
         }
         if (opened == null) {
-            System.err.println("usage: idlewatch -- CMD [ARGS...]\n"
-                    + "       idlewatch status [--json] | touch [--reason TEXT] | timeout DURATION|off"
-                    + " | stop [--reason TEXT]\n"
-                    + "       idlewatch inhibit [--reason TEXT] -- CMD [ARGS...]\n"
-                    + "(the agent runs under its init, /opt/idlewatch/bin/idlewatch, not on its own)");
+            System.err.println(NOT_ALONE);
             return EXIT_USAGE;
         }
         try (InitLink link = opened) {

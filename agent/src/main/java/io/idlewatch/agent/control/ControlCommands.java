@@ -1,26 +1,25 @@
 package io.idlewatch.agent.control;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code idlewatch status|touch|timeout|inhibit|stop …}: the launcher's client
- * subcommands. One class per subcommand; here, the dispatch and the one place
- * failures become exit codes: 0 ok, 1 agent not reachable, 2 usage error or
- * refused by the agent (inhibit: CMD's own code).
+ * {@code idlewatch status|touch|timeout|stop|--version}, run in the agent for the native client
+ * ({@code bin/idlewatch}), which prints what they write and exits with their code; and
+ * {@code --version} for the JVM the launcher starts to answer it. One class per subcommand; here,
+ * the dispatch and the one place failures become exit codes: 0 ok, 1 failed, 2 usage error or
+ * refused by the agent.
  */
 public final class ControlCommands {
     public static final int EXIT_OK = 0;
-    public static final int EXIT_UNREACHABLE = 1;
+    public static final int EXIT_FAILED = 1;
     public static final int EXIT_USAGE = 2;
-    public static final List<String> NAMES = List.of("status", "touch", "timeout", "inhibit", "stop");
-    /** Answered from the jar itself, with no agent running: handled here for the same exit codes. */
+    /** Answered from the jar itself, with no agent running. */
     public static final String VERSION = "--version";
+    /** What the agent runs; {@code inhibit} holds a connection while it runs a command, so it stays in the client. */
+    static final List<String> NAMES = List.of("status", "touch", "timeout", "stop", VERSION);
 
     /** Bad arguments: exit 2 with the message and the usage line. */
     static final class UsageException extends Exception {
@@ -36,30 +35,17 @@ public final class ControlCommands {
         }
     }
 
-    /** Answers a request without a connection: the agent running a client command for the native client. */
+    /** The agent's control service, answering one request. */
     @FunctionalInterface
-    interface InProcess {
+    interface Service {
         ControlProtocol.Answer call(String verb, Map<String, String> args);
     }
 
-    /**
-     * What every subcommand needs: where the socket may be (or, inside the agent, the service itself)
-     * and where to write.
-     */
-    record Context(List<Path> socketPaths, InProcess inProcess, Map<String, String> environment, PrintStream out,
-                   PrintStream err) {
-        /** One request on its own connection; an error answer is a refusal. */
-        String call(String verb, Map<String, String> args) throws ControlClient.UnreachableException, IOException,
-                RefusedException {
-            if (inProcess != null) {
-                return okPayload(inProcess.call(verb, args));
-            }
-            try (ControlClient client = ControlClient.connect(socketPaths)) {
-                return okPayload(client.call(verb, args));
-            }
-        }
-
-        static String okPayload(ControlProtocol.Answer answer) throws RefusedException {
+    /** What every subcommand needs: the service to ask and where to write. */
+    record Context(Service service, PrintStream out, PrintStream err) {
+        /** One request; an error answer is a refusal. */
+        String call(String verb, Map<String, String> args) throws RefusedException {
+            ControlProtocol.Answer answer = service.call(verb, args);
             if (!answer.ok()) {
                 throw new RefusedException(answer.payload());
             }
@@ -70,62 +56,48 @@ public final class ControlCommands {
     private ControlCommands() {
     }
 
-    public static boolean isControlCommand(String arg) {
-        return NAMES.contains(arg) || VERSION.equals(arg);
-    }
-
     /**
-     * @param args        the whole command line, subcommand first
-     * @param stateDirs   the agent's possible state directories, where its socket is
-     * @param environment CMD's environment for inhibit
+     * {@code idlewatch --version [ARGS]}: the launcher execs the JVM with it; answered from this
+     * jar's manifest, no agent needed.
      */
-    public static int run(String[] args, List<Path> stateDirs, Map<String, String> environment, PrintStream out,
-                          PrintStream err) {
-        return run(args, new Context(ControlProtocol.socketPaths(stateDirs), null, environment, out, err));
+    public static int version(List<String> args, PrintStream out, PrintStream err) {
+        return run(VERSION, args, new Context(null, out, err));
     }
 
     /**
      * A client command the native client ({@code bin/idlewatch status …}) sent whole: run here, in
-     * the agent, against the service itself; the client prints what this writes and exits with the code.
-     * Inhibit runs a command, so it stays in the client.
+     * the agent, against the service itself.
      */
-    static int runInAgent(List<String> argv, InProcess service, PrintStream out, PrintStream err) {
-        if (argv.isEmpty() || argv.get(0).equals("inhibit") || !isControlCommand(argv.get(0))) {
-            err.println("idlewatch: unknown command; expected one of status, touch, timeout, stop, --version");
+    static int runInAgent(List<String> argv, Service service, PrintStream out, PrintStream err) {
+        if (argv.isEmpty() || !NAMES.contains(argv.get(0))) {
+            err.println("idlewatch: unknown command; expected one of " + String.join(", ", NAMES));
             return EXIT_USAGE;
         }
-        return run(argv.toArray(new String[0]), new Context(List.of(), service, Map.of(), out, err));
+        return run(argv.get(0), argv.subList(1, argv.size()), new Context(service, out, err));
     }
 
-    private static int run(String[] args, Context ctx) {
-        PrintStream err = ctx.err();
-        List<String> rest = Arrays.asList(args).subList(1, args.length);
-        Callable<Integer> command = switch (args[0]) {
-            case "status" -> new StatusCommand(ctx, rest);
-            case "touch" -> new ReasonCommand(ctx, ControlProtocol.TOUCH, rest);
-            case "timeout" -> new TimeoutCommand(ctx, rest);
-            case "inhibit" -> () -> {
-                throw new UsageException("inhibit runs in /opt/idlewatch/bin/idlewatch, not in the agent");
-            };
-            case "stop" -> new ReasonCommand(ctx, ControlProtocol.STOP, rest);
-            case VERSION -> new VersionCommand(ctx, rest);
-            default -> throw new IllegalArgumentException(args[0]);
+    private static int run(String name, List<String> args, Context ctx) {
+        Callable<Integer> command = switch (name) {
+            case "status" -> new StatusCommand(ctx, args);
+            case "touch" -> new ReasonCommand(ctx, ControlProtocol.TOUCH, args);
+            case "timeout" -> new TimeoutCommand(ctx, args);
+            case "stop" -> new ReasonCommand(ctx, ControlProtocol.STOP, args);
+            case VERSION -> new VersionCommand(ctx, args);
+            default -> throw new IllegalArgumentException(name);
         };
+        PrintStream err = ctx.err();
         try {
             return command.call();
         } catch (UsageException e) {
             err.println("idlewatch: " + e.getMessage());
-            err.println(usage(args[0]));
+            err.println(usage(name));
             return EXIT_USAGE;
         } catch (RefusedException e) {
             err.println("idlewatch: " + e.getMessage());
             return EXIT_USAGE;
-        } catch (ControlClient.UnreachableException e) {
-            err.println("idlewatch: " + e.getMessage());
-            return EXIT_UNREACHABLE;
         } catch (Exception e) {
-            err.println("idlewatch: " + args[0] + " failed: " + (e.getMessage() == null ? e : e.getMessage()));
-            return EXIT_UNREACHABLE;
+            err.println("idlewatch: " + name + " failed: " + (e.getMessage() == null ? e : e.getMessage()));
+            return EXIT_FAILED;
         }
     }
 
@@ -136,7 +108,7 @@ public final class ControlCommands {
             case "timeout" -> "idlewatch timeout DURATION|off   (e.g. 30m, 1h30m, 90s)";
             case "stop" -> "idlewatch stop [--reason TEXT]";
             case VERSION -> "idlewatch --version";
-            default -> "idlewatch inhibit [--reason TEXT] -- CMD [ARGS...]";
+            default -> throw new IllegalArgumentException(command);
         };
     }
 

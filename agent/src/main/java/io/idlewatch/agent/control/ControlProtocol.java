@@ -5,7 +5,6 @@ import io.idlewatch.agent.idle.StateFile;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,15 +73,6 @@ public final class ControlProtocol {
 
     /** A parsed answer line; {@code payload} is JSON when ok, the message when not. */
     public record Answer(boolean ok, String payload) {
-    }
-
-    /** Where a client looks for the socket, in order: one per state directory the agent may have picked. */
-    public static List<Path> socketPaths(List<Path> stateDirs) {
-        Path[] paths = new Path[stateDirs.size()];
-        for (int i = 0; i < paths.length; i++) {
-            paths[i] = stateDirs.get(i).resolve(SOCKET_NAME); // no lambdas: a client's start-up is its cost
-        }
-        return List.of(paths);
     }
 
     /** The request line, newline included. */

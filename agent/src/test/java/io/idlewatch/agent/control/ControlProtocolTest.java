@@ -2,9 +2,7 @@ package io.idlewatch.agent.control;
 
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -70,12 +68,6 @@ class ControlProtocolTest {
         assertEquals(1, line.split("\n", -1).length - 1, "one line: " + line);
         assertEquals(text, ControlProtocol.text(ControlProtocol.parseAnswer(line.strip()).payload()));
         assertEquals("{\"a\":1}", ControlProtocol.text("{\"a\":1}"), "an object is printed as it is");
-    }
-
-    @Test
-    void socketPathsFollowTheStateDirectories() {
-        assertEquals(List.of(Path.of("/run/idlewatch/agent.sock"), Path.of("/tmp/idlewatch/agent.sock")),
-                ControlProtocol.socketPaths(List.of(Path.of("/run/idlewatch"), Path.of("/tmp/idlewatch"))));
     }
 
     /** Free text is cut where it enters, without splitting a character, and escape sequences are defused. */

@@ -10,14 +10,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -72,21 +69,16 @@ class StopCommandTest {
         server.close();
     }
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private Result client(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = ControlCommands.run(args, List.of(dir), Map.of(), new PrintStream(out, true), new PrintStream(err, true));
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    /** A command line as the native client runs it. */
+    private CliClient.Result client(String... args) {
+        return CliClient.run(dir.resolve("agent.sock"), args);
     }
 
     @Test
     void stopIsRecordedAsManualWithTheReasonAndTheConfiguredExitCode() {
         nanos.addAndGet(Duration.ofSeconds(5).toNanos());
 
-        Result r = client("stop", "--reason", "done for the day");
+        CliClient.Result r = client("stop", "--reason", "done for the day");
 
         assertEquals(0, r.code(), r.toString());
         assertEquals("idlewatch: stopping now (manual)\n", r.out());
@@ -102,7 +94,7 @@ class StopCommandTest {
     void aSecondStopIsRefusedWithExit2AndHandsNothingOn() {
         assertEquals(0, client("stop").code());
 
-        Result again = client("stop", "--reason=again");
+        CliClient.Result again = client("stop", "--reason=again");
 
         assertEquals(2, again.code());
         assertEquals("idlewatch: already stopping (manual)\n", again.err());
@@ -114,7 +106,7 @@ class StopCommandTest {
         nanos.addAndGet(Duration.ofSeconds(21).toNanos());
         assertTrue(tracker.poll().isStop());
 
-        Result r = client("stop");
+        CliClient.Result r = client("stop");
 
         assertEquals(2, r.code());
         assertEquals("idlewatch: already stopping (idle)\n", r.err());
@@ -130,7 +122,7 @@ class StopCommandTest {
 
     @Test
     void unknownArgumentsAreAUsageError() {
-        Result r = client("stop", "--now");
+        CliClient.Result r = client("stop", "--now");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("usage: idlewatch stop [--reason TEXT]"), r.err());
         assertNull(tracker.stopInfo());

@@ -26,8 +26,6 @@ public final class ExecSignal implements ActivitySignal {
     public static final Duration MIN_RUNNING = Duration.ofSeconds(10);
     /** argv[1] values of the launcher that are control clients, not work. */
     private static final String[] CONTROL_COMMANDS = {"status", "timeout", "touch", "inhibit"};
-    /** The launcher execs {@code java … MAIN_CLASS ARGS}: that is how a client looks in /proc. */
-    private static final String MAIN_CLASS = "io.idlewatch.agent.Main";
     private static final long MILLIS_PER_TICK = 10; // USER_HZ = 100
 
     private final Path procRoot;
@@ -125,32 +123,15 @@ public final class ExecSignal implements ActivitySignal {
         return start;
     }
 
-    /**
-     * A control client: the launcher ({@code idlewatch status}, by path or name) or,
-     * once the launcher has exec'd the JVM, {@code .../java [JVM options] io.idlewatch.agent.Main status}.
-     */
+    /** A control client: the launcher, by path or name, with a client subcommand ({@code idlewatch status}). */
     static boolean isControlClient(byte[] cmdline, int len) {
         int end0 = endOfArg(cmdline, 0, len);
         int base = end0;
         while (base > 0 && cmdline[base - 1] != '/') {
             base--;
         }
-        int sub;
-        if (equalsAscii(cmdline, base, end0, "idlewatch")) {
-            sub = end0 + 1;
-        } else if (equalsAscii(cmdline, base, end0, "java")) {
-            sub = -1;
-            for (int at = end0 + 1; at < len; at = endOfArg(cmdline, at, len) + 1) {
-                int end = endOfArg(cmdline, at, len);
-                if (equalsAscii(cmdline, at, end, MAIN_CLASS)) {
-                    sub = end + 1;
-                    break;
-                }
-            }
-        } else {
-            return false;
-        }
-        if (sub < 0 || sub >= len) {
+        int sub = end0 + 1;
+        if (!equalsAscii(cmdline, base, end0, "idlewatch") || sub >= len) {
             return false;
         }
         int subEnd = endOfArg(cmdline, sub, len);
