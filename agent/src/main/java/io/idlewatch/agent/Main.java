@@ -37,6 +37,11 @@ public final class Main {
     static final String COMPANION = "--companion";
     /** How often the main thread looks after the agent's other threads when nothing wakes it. */
     static final long TICK_MILLIS = 5000;
+    /**
+     * The lifetime counts from PID 1's start; the engine records the container's start a little
+     * later (tens of ms), so a cap acted on to the millisecond would look early in its record.
+     */
+    static final long CAP_LAG_MILLIS = 200;
     /** What any other start gets, on one line, with exit code 2. */
     static final String NOT_ALONE = "idlewatch: the agent is started by its init, /opt/idlewatch/bin/idlewatch;"
             + " in a container, the commands are idlewatch status|touch|timeout|stop|inhibit|--version";
@@ -145,7 +150,8 @@ public final class Main {
         //    Woken by the init's lines; otherwise every few seconds (a thread to restart), or when
         //    the cap is due.
         while (true) {
-            long wait = Math.max(1, Math.min(TICK_MILLIS, idle.tracker().millisUntilLifetime()));
+            long untilCap = idle.tracker().millisUntilLifetime();
+            long wait = untilCap >= TICK_MILLIS ? TICK_MILLIS : untilCap + CAP_LAG_MILLIS;
             for (InitLink.Message m : link.await(wait)) {
                 if (m instanceof InitLink.SignalCame s) {
                     background.stopping("signal", 128 + s.signal(), "the container got " + Signals.name(s.signal()));
