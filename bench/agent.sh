@@ -5,16 +5,17 @@
 #              container from PID 1's exec (its /proc start time) to the workload's line
 #              (agent+settings: IDLEWATCH_TIMEOUT=30m, read by the init itself; agent+checked: a
 #              setting the init leaves to the agent, which checks it before the workload starts)
-#   memory   : PID 1's Rss and Anonymous (/proc/1/smaps_rollup) after IDLE_WAIT s, and the agent JVM's
+#   memory   : PID 1's Rss and Anonymous (smaps_rollup) after IDLE_WAIT s, and the agent JVM's:
+#              the median of SAMPLES containers of each (one sample varies by about 0.3 MB)
 #   client   : `docker exec ws idlewatch status` next to `docker exec ws true`, N runs each (median)
-#   idle CPU : the whole container's CPU (cgroup cpuacct) over CPU_WINDOW s while idle,
-#              all signals on at the default poll, next to the same container under tini
-# Usage: bench/agent.sh [runs=10] [idle_wait=30] [cpu_window=120]
+#   idle CPU : the whole container's CPU (cgroup cpuacct) over CPU_WINDOW s while idle, all signals
+#              on at the default poll, next to the same container under tini (median of SAMPLES)
+# Usage: bench/agent.sh [runs=10] [idle_wait=30] [cpu_window=120] [samples=5]
 #   REF_IMAGE=localhost/idlewatch/agent:some-tag  also runs that agent's /opt/idlewatch (e.g. one built
 #   from an earlier commit) in the memory, client and idle CPU parts, side by side, in the same run
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs="${1:-10}" idle_wait="${2:-30}" cpu_window="${3:-120}"
+runs="${1:-10}" idle_wait="${2:-30}" cpu_window="${3:-120}" samples="${4:-5}"
 
 tag="${IDLEWATCH_IMAGE_TAG:-latest}"
 scripts/docker-engine
@@ -95,53 +96,63 @@ aw=$(tr ' ' '\n' <<<"${wall[agent]}" | grep . | median); tw=$(tr ' ' '\n' <<<"${
 echo "agent - tini (wall, medians): $(awk -v a="$aw" -v t="$tw" 'BEGIN {print a - t}') ms (target <= 100 ms)"
 
 echo
-echo "== memory of PID 1 after ${idle_wait} s idle (all signals on, default poll) =="
-ids=()
-for k in "${mem_order[@]}"; do
-  # shellcheck disable=SC2086
-  ids+=("$(docker run -d ${extra[$k]:-} --entrypoint "" -e IDLEWATCH_TIMEOUT=1h "${image[$k]}" ${entry[$k]} sleep infinity)")
+echo "== memory after ${idle_wait} s idle (all signals on, default poll): median of $samples containers of each =="
+declare -A ids_of
+all_ids=()
+trap 'docker rm -f "${all_ids[@]}" >/dev/null 2>&1; rm -rf "$ctx"' EXIT
+for ((j = 0; j < samples; j++)); do
+  for k in "${mem_order[@]}"; do
+    # shellcheck disable=SC2086
+    id="$(docker run -d ${extra[$k]:-} --entrypoint "" -e IDLEWATCH_TIMEOUT=1h "${image[$k]}" ${entry[$k]} sleep infinity)"
+    ids_of[$k]+="$id "; all_ids+=("$id")
+  done
 done
-trap 'docker rm -f "${ids[@]}" >/dev/null 2>&1; rm -rf "$ctx"' EXIT
+first() { local a; read -r a _ <<<"${ids_of[$1]}"; echo "$a"; }
 sleep "$idle_wait"
 printf '%-15s %10s %14s %8s\n' process "Rss kB" "Anonymous kB" threads
-i=0
-mem='r=$(awk "/^Rss:/ {print \$2}" /proc/$1/smaps_rollup); a=$(awk "/^Anonymous:/ {print \$2}" /proc/$1/smaps_rollup); t=$(awk "/^Threads:/ {print \$2}" /proc/$1/status); echo "$r $a $t"'
-jvm='for p in /proc/[0-9]*; do case "$(tr "\0" " " < $p/cmdline 2>/dev/null)" in /opt/idlewatch/runtime/bin/java*) basename $p;; esac; done'
+# Rss, Anonymous and threads of PID 1 and of the agent's JVM (the same process when the JVM is PID 1)
+mem='m() { echo "$(awk "/^Rss:/ {print \$2}" /proc/$1/smaps_rollup) $(awk "/^Anonymous:/ {print \$2}" /proc/$1/smaps_rollup) $(awk "/^Threads:/ {print \$2}" /proc/$1/status)"; }
+  j=; for p in /proc/[0-9]*; do [ "$(readlink $p/exe)" = /opt/idlewatch/runtime/bin/java ] && j=${p#/proc/}; done
+  echo "pid1 $(m 1)"; [ -z "$j" ] || echo "jvm $(m $j)"'
 for k in "${mem_order[@]}"; do
-  docker exec "${ids[$i]}" sh -c "$mem" sh 1 | awk -v k="$k PID 1" '{printf "%-15s %10s %14s %8s\n", k, $1, $2, $3}'
-  if [[ $k != tini ]]; then
-    docker exec "${ids[$i]}" sh -c "$mem" sh "$(docker exec "${ids[$i]}" sh -c "$jvm")" \
-      | awk -v k="$k JVM" '{printf "%-15s %10s %14s %8s\n", k, $1, $2, $3}'
-  fi
-  i=$((i + 1))
+  for id in ${ids_of[$k]}; do docker exec "$id" sh -c "$mem"; done \
+    | awk -v k="$k" '{n[$1]++; r[$1, n[$1]] = $2; a[$1, n[$1]] = $3; t[$1] = $4}
+      function med(arr, w, c,   i, j, x, v) { for (i = 1; i <= c; i++) v[i] = arr[w, i]
+        for (i = 2; i <= c; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+        return c % 2 ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2 }
+      END { split("pid1 jvm", w, " "); for (i = 1; i <= 2; i++) if (n[w[i]])
+        printf "%-15s %10s %14s %8s\n", k (w[i] == "pid1" ? " PID 1" : " JVM"), med(r, w[i], n[w[i]]), med(a, w[i], n[w[i]]), t[w[i]] }'
 done
 echo
 echo "== docker exec: idlewatch status next to true, $runs runs each, interleaved =="
 declare -A ex
+ws="$(first agent)"
 for ((j = 0; j < runs; j++)); do
-  t0=$(date +%s%N); docker exec "${ids[0]}" /opt/idlewatch/bin/idlewatch status >/dev/null; t1=$(date +%s%N)
-  docker exec "${ids[0]}" true; t2=$(date +%s%N)
+  t0=$(date +%s%N); docker exec "$ws" /opt/idlewatch/bin/idlewatch status >/dev/null; t1=$(date +%s%N)
+  docker exec "$ws" true; t2=$(date +%s%N)
   ex[status]+="$(( (t1 - t0) / 1000000 )) "; ex[true]+="$(( (t2 - t1) / 1000000 )) "
 done
 for k in status true; do printf '%-15s %10s ms\n' "$k" "$(tr ' ' '\n' <<<"${ex[$k]}" | grep . | median)"; done
 echo "(targets for the agent: Rss <= 40960 kB, Anonymous <= 16384 kB)"
 
 echo
-echo "== idle CPU over ${cpu_window} s (cgroup cpuacct.usage of the whole container) =="
+echo "== idle CPU over ${cpu_window} s (cgroup CPU usage of each whole container; median of $samples) =="
 cg() { # cumulative ns of a container's cgroup, v1 or v2
   local id="$1"
   if [[ -f /sys/fs/cgroup/cpuacct/docker/$id/cpuacct.usage ]]; then cat "/sys/fs/cgroup/cpuacct/docker/$id/cpuacct.usage"
   elif [[ -f /sys/fs/cgroup/system.slice/docker-$id.scope/cpu.stat ]]; then awk '/^usage_usec/ {print $2 * 1000}' "/sys/fs/cgroup/system.slice/docker-$id.scope/cpu.stat"
   else echo 0; fi
 }
-b0=$(cg "${ids[0]}"); t0=$(cg "${ids[2]}"); r0=$( [[ -n ${ids[3]:-} ]] && cg "${ids[3]}" || echo 0); s0=$(date +%s%N)
+cpu_kinds=(agent tini); [[ -z ${REF_IMAGE:-} ]] || cpu_kinds+=(reference)
+declare -A c0
+for k in "${cpu_kinds[@]}"; do for id in ${ids_of[$k]}; do c0[$id]=$(cg "$id"); done; done
+s0=$(date +%s%N)
 sleep "$cpu_window"
-b1=$(cg "${ids[0]}"); t1=$(cg "${ids[2]}"); r1=$( [[ -n ${ids[3]:-} ]] && cg "${ids[3]}" || echo 0); s1=$(date +%s%N)
-el=$(( s1 - s0 ))
-awk -v a=$((b1 - b0)) -v t=$((t1 - t0)) -v r=$((r1 - r0)) -v ref="${REF_IMAGE:-}" -v e="$el" 'BEGIN {
-  printf "%-10s %14s\n", "init", "% of one core";
-  printf "%-10s %14.3f\n", "agent", 100 * a / e;
-  printf "%-10s %14.3f\n", "tini", 100 * t / e;
-  if (ref != "") printf "%-10s %14.3f   (%s)\n", "reference", 100 * r / e, ref;
-  printf "agent extrapolated: %.1f CPU-seconds per idle hour (target <= 0.2 %% of a core = 7.2 s/h)\n", 3600 * a / e }'
-docker rm -f "${ids[@]}" >/dev/null
+s1=$(date +%s%N)
+printf '%-10s %14s\n' init "% of one core"
+declare -A pct
+for k in "${cpu_kinds[@]}"; do
+  pct[$k]=$(for id in ${ids_of[$k]}; do awk -v d=$(( $(cg "$id") - ${c0[$id]} )) -v e=$(( s1 - s0 )) 'BEGIN {printf "%.4f\n", 100 * d / e}'; done | median)
+  printf '%-10s %14.3f%s\n' "$k" "${pct[$k]}" "$([[ $k != reference ]] || echo "   ($REF_IMAGE)")"
+done
+awk -v p="${pct[agent]}" 'BEGIN {printf "agent extrapolated: %.1f CPU-seconds per idle hour (target <= 0.2 %% of a core = 7.2 s/h)\n", 36 * p}'
