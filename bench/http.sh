@@ -41,7 +41,7 @@ server='use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalPort => 4096, L
 client='use IO::Socket::INET; my ($ip, $n) = @ARGV; my @c; for (1 .. $n) { push @c, IO::Socket::INET->new(PeerAddr => $ip, PeerPort => 4096) or die "connect $_: $!" } print "open $n\n"; sleep'
 
 agent() { # rss_kB anon_kB cpu_ticks of the agent's JVM (PID 1's companion child) in container $1
-  docker exec "$1" sh -c 'for d in /proc/[0-9]*; do grep -qa io.idlewatch.agent.Main "$d/cmdline" 2>/dev/null && p=${d#/proc/}; done
+  docker exec "$1" sh -c 'for d in /proc/[0-9]*; do [ "$(readlink "$d/exe")" = /opt/idlewatch/runtime/bin/java ] && p=${d#/proc/}; done
     r=$(awk "/^Rss:/ {print \$2}" /proc/$p/smaps_rollup); a=$(awk "/^Anonymous:/ {print \$2}" /proc/$p/smaps_rollup)
     set -- $(cut -d")" -f2 /proc/$p/stat); echo "$r $a $(( ${12} + ${13} ))"'
 }

@@ -31,9 +31,9 @@ public final class WorkspaceAgent {
      */
     public static final int MAX_OUTPUT_BYTES = 16 * 1024;
     /**
-     * How long the exec may take: the client is a JVM starting inside a possibly busy container
-     * (about a second here, several under load), plus one request on the control socket, which the
-     * client itself bounds. A hung one is reported, never waited on forever.
+     * How long the exec may take: the engine's exec into a possibly busy container (tens of ms
+     * here, seconds under load), the native client and one request on the control socket, which
+     * the client itself bounds (30 s for an answer). A hung one is reported, never waited on forever.
      */
     public static final Duration EXEC_LIMIT = Duration.ofSeconds(30);
     /** Longer is no workspace name or container id; it would only be quoted back at the user. */
