@@ -77,9 +77,19 @@ class ConcurrentSweepIT {
                 }
             }
         }
-        assertEquals(CONTAINERS, removedTotal, "removed counts of the " + sweeps + " sweeps: " + summaries(reports));
         assertEquals(made, removedBy.keySet());
-        removedBy.forEach((id, times) -> assertEquals(1, times, id + " reported removed " + times + " times"));
+        if (DockerCli.PODMAN) {
+            // Podman 4.3 looks a container up by name before it takes the container's lock, for a
+            // rename as for a DELETE, and answers 204 to a DELETE that waited while another removed
+            // the container: two sweeps racing on one container can, rarely, both report it removed
+            // (docs/host-cli.md, "Several sweeps at once"). What is removed is the same; the count
+            // may be over by a few, never under.
+            assertTrue(removedTotal >= CONTAINERS && removedTotal <= CONTAINERS + sweeps,
+                    "removed counts of the " + sweeps + " sweeps: " + summaries(reports));
+        } else {
+            assertEquals(CONTAINERS, removedTotal, "removed counts of the " + sweeps + " sweeps: " + summaries(reports));
+            removedBy.forEach((id, times) -> assertEquals(1, times, id + " reported removed " + times + " times"));
+        }
         assertEquals("", DockerCli.ok("ps", "-aq", "--filter", "label=" + docker.testLabel(),
                 "--filter", "label=io.idlewatch.case=" + testCase));
     }
