@@ -39,7 +39,9 @@ class PsLinkIT {
                 + " && ln -s \"$LINK\" /run/idlewatch/state.link && touch /run/idlewatch/ready && exec sleep 300";
         String id = docker.container("run", "pslink", List.of("-d", "--label", "io.idlewatch.workspace=" + name,
                 "-e", "LINK=" + link), "bash", "-c", script);
-        for (int i = 0; i < 50 && DockerCli.exec("cp", id + ":/run/idlewatch/ready", "/dev/null").exitCode() != 0; i++) {
+        // A loaded engine (Podman above all) may take seconds to start it: wait for its files, up to a minute.
+        for (int i = 0; DockerCli.exec("cp", id + ":/run/idlewatch/ready", "/dev/null").exitCode() != 0; i++) {
+            assertTrue(i < 600, name + ": its state file was not written within a minute");
             DockerCli.sleep(100);
         }
         return id;

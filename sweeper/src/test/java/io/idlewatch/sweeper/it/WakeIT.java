@@ -200,7 +200,13 @@ class WakeIT {
         String answer = get(port);
         assertTrue(answer.startsWith("HTTP/1.1 200 OK") && answer.endsWith("ok\n"), answer);
         assertEquals("running", DockerCli.state(id));
+        // The workload starts before the agent, so the server may answer before the agent has taken
+        // the wake's note into the record: wait for the record.
         JsonNode woken = stateFile(id).path("woken");
+        for (int i = 0; i < 100 && woken.path("via").asText().isEmpty(); i++) {
+            DockerCli.sleep(100);
+            woken = stateFile(id).path("woken");
+        }
         assertEquals("127.0.0.1:" + port + "/tcp", woken.path("via").asText(), woken.toString());
         assertTrue(woken.path("from").asText().startsWith("127.0.0.1:"), woken.toString());
         assertEquals(2, startsInside(id), "its first start, then one wake");
@@ -227,13 +233,20 @@ class WakeIT {
         assertEquals(3, startsInside(id), "one start for ten clients");
         assertEquals(2, countLines("woke " + name));
 
-        // ps shows the wake.
-        Run ps = Run.of(CliContext.system(), "ps", "--json", "--label", docker.testLabel());
-        assertEquals(0, ps.exitCode(), ps.toString());
+        // ps shows the wake (once the agent, which starts after the workload, has recorded it).
+        Run ps = null;
         JsonNode row = null;
-        for (JsonNode w : JSON.readTree(ps.out())) {
-            if (w.path("name").asText().equals(name)) {
-                row = w;
+        for (int i = 0; i < 100 && (row == null || row.path("woken").path("via").asText().isEmpty()); i++) {
+            if (i > 0) {
+                DockerCli.sleep(100);
+            }
+            ps = Run.of(CliContext.system(), "ps", "--json", "--label", docker.testLabel());
+            assertEquals(0, ps.exitCode(), ps.toString());
+            row = null;
+            for (JsonNode w : JSON.readTree(ps.out())) {
+                if (w.path("name").asText().equals(name)) {
+                    row = w;
+                }
             }
         }
         assertNotNull(row, ps.out());
@@ -328,7 +341,13 @@ class WakeIT {
         assertEquals(0, curl.exitValue(), reply);
         assertTrue(reply.contains("\"healthy\":true"), "opencode's own reply: " + reply);
         assertEquals("running", DockerCli.state(id));
+        // The workload starts before the agent, so the server may answer before the agent has taken
+        // the wake's note into the record: wait for the record.
         JsonNode woken = stateFile(id).path("woken");
+        for (int i = 0; i < 100 && woken.path("via").asText().isEmpty(); i++) {
+            DockerCli.sleep(100);
+            woken = stateFile(id).path("woken");
+        }
         assertEquals("127.0.0.1:" + port + "/tcp", woken.path("via").asText(), woken.toString());
     }
 }
