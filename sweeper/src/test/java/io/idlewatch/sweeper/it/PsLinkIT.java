@@ -40,7 +40,7 @@ class PsLinkIT {
         String id = docker.container("run", "pslink", List.of("-d", "--label", "io.idlewatch.workspace=" + name,
                 "-e", "LINK=" + link), "bash", "-c", script);
         // A loaded engine (Podman above all) may take seconds to start it: wait for its files, up to a minute.
-        for (int i = 0; DockerCli.exec("cp", id + ":/run/idlewatch/ready", "/dev/null").exitCode() != 0; i++) {
+        for (int i = 0; DockerCli.exec("exec", id, "test", "-f", "/run/idlewatch/ready").exitCode() != 0; i++) {
             assertTrue(i < 600, name + ": its state file was not written within a minute");
             DockerCli.sleep(100);
         }
