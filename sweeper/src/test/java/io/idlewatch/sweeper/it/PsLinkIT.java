@@ -11,6 +11,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 
@@ -39,10 +42,20 @@ class PsLinkIT {
                 + " && ln -s \"$LINK\" /run/idlewatch/state.link && touch /run/idlewatch/ready && exec sleep 300";
         String id = docker.container("run", "pslink", List.of("-d", "--label", "io.idlewatch.workspace=" + name,
                 "-e", "LINK=" + link), "bash", "-c", script);
-        // A loaded engine (Podman above all) may take seconds to start it: wait for its files, up to a minute.
-        for (int i = 0; DockerCli.exec("exec", id, "test", "-f", "/run/idlewatch/ready").exitCode() != 0; i++) {
-            assertTrue(i < 600, name + ": its state file was not written within a minute");
-            DockerCli.sleep(100);
+        // A loaded engine (Podman above all) may take seconds to start it: wait for its files, up to a
+        // minute, through the archive endpoint as the host CLI reads them (no exec: Podman's differs).
+        try {
+            Path copy = Files.createTempFile("pslink-ready-", "");
+            try {
+                for (int i = 0; DockerCli.exec("cp", id + ":/run/idlewatch/ready", copy.toString()).exitCode() != 0; i++) {
+                    assertTrue(i < 600, name + ": its state file was not written within a minute");
+                    DockerCli.sleep(100);
+                }
+            } finally {
+                Files.deleteIfExists(copy);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return id;
     }
