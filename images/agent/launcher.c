@@ -247,7 +247,6 @@ static struct {
     int last_forwarded;           /* tells "docker stop" from a workload that just ended */
     int gate;                     /* the agent checks the settings before the workload starts */
     int settings_known;           /* the init read the settings itself: grace, lifetime and exit code below */
-    int refused;                  /* the agent refused a setting the init had let through */
     int gate_signal;              /* a stop signal that came before the workload started */
 
     enum phase phase;
@@ -714,8 +713,7 @@ static void agent_died(int status) {
     if (!st.gate && !st.ever_ready && st.restarts == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 2) {
         /* The agent refused a setting the init read as plain (it said which): a bad value is exit 2,
            here as at start-up, so the workload stops; never restart an agent into the same refusal. */
-        st.refused = 1;
-        st.restart_at = 0;
+        st.restart_at = 0; /* and begin_stop leaves RUNNING: no restart comes due */
         say("the agent refused the settings after the workload started; stopping it");
         begin_stop(2, grace());
         return;
