@@ -199,6 +199,9 @@ static int jvm_args(void) {
        which would dirty every page of it: about 5 MB less anonymous memory. */
     jvm[n++] = "-XX:+UnlockDiagnosticVMOptions";
     jvm[n++] = "-XX:ArchiveRelocationMode=0";
+    /* The VM's own messages (a start-up failure prints "Error occurred during initialization of VM"
+       and a Java stack) stay out of the workspace's log: the init says how the agent ended. */
+    jvm[n++] = "-XX:-DisplayVMOutput";
     jvm[n++] = "-Xlog:disable";
     jvm[n++] = "-Xlog:all=error:stderr";
     /* Image build only: list the classes a training run loads, for the CDS archive. */
@@ -276,6 +279,7 @@ static struct {
     int64_t deaths[RESTART_LIMIT];
     int death_count;
     int64_t paused_until;
+    int fork_failures;            /* failed forks of the agent since it last started; said once */
     char agent_end[96];           /* how the last agent ended, for the log and the record */
 
     /* from the agent's ready line */
@@ -491,7 +495,9 @@ static void spawn_agent(void) {
     }
     pid_t pid = fork();
     if (pid < 0) {
-        say("fork failed: %s; retrying the agent", strerror(errno));
+        if (st.fork_failures++ == 0) {
+            say("fork failed: %s; retrying the agent every %d ms", strerror(errno), BACKOFF_MAX_MS);
+        }
         close(sv[0]);
         close(sv[1]);
         st.restart_at = mono_ms() + BACKOFF_MAX_MS;
@@ -517,6 +523,10 @@ static void spawn_agent(void) {
         _exit(127);
     }
     close(sv[1]);
+    if (st.fork_failures > 0) {
+        say("the agent started after %d failed forks", st.fork_failures);
+        st.fork_failures = 0;
+    }
     st.agent = pid;
     st.chan = sv[0];
     st.in_len = 0;
@@ -701,6 +711,9 @@ static void agent_died(int status) {
     int64_t now = mono_ms();
     if (WIFSIGNALED(status)) {
         snprintf(st.agent_end, sizeof st.agent_end, "killed by %s", signame(WTERMSIG(status)));
+    } else if (!st.ready && WEXITSTATUS(status) == 1) {
+        /* What a JVM does when it cannot create its threads or heap: a full pids or memory limit. */
+        snprintf(st.agent_end, sizeof st.agent_end, "exited with 1 before it was ready (a full pids or memory limit?)");
     } else {
         snprintf(st.agent_end, sizeof st.agent_end, "exited with %d", WEXITSTATUS(status));
     }

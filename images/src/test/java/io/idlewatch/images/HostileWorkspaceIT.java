@@ -184,6 +184,7 @@ class HostileWorkspaceIT {
             assertTrue(ran.compareTo(Duration.ofSeconds(19)) >= 0, "ran " + ran.toMillis() + " ms: " + logs);
             assertFalse(logs.contains("\tat "), "no stack trace: " + logs);
             assertTrue(logs.lines().filter(l -> l.contains("could not start")).count() <= 2, "once each: " + logs);
+            assertTrue(logs.lines().filter(l -> l.contains("fork failed")).count() <= 1, "said once: " + logs);
             String state = Watched.stateFile(box);
             assertEquals("lifetime", Watched.stopField(state, "reason"), state);
         }
