@@ -2,6 +2,7 @@ package io.idlewatch.agent.control;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.idlewatch.agent.idle.Clock;
+import io.idlewatch.agent.idle.FakeClock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
@@ -36,19 +37,7 @@ class ControlRequestFuzzTest {
     static void service() throws Exception {
         Path dir = Files.createTempDirectory("idlewatch-fuzz");
         dir.toFile().deleteOnExit();
-        Clock clock = new Clock() {
-            private long nanos = 1_000_000_000L;
-
-            @Override
-            public long nanoTime() {
-                return nanos += 1_000_000L; // time moves on a little with every look
-            }
-
-            @Override
-            public long epochMillis() {
-                return 1_795_330_800_000L + nanos / 1_000_000;
-            }
-        };
+        Clock clock = new FakeClock(Duration.ofMillis(1)); // time moves on a little with every look
         ActivitySignal quiet = new QuietSignal();
         tracker = new IdleTracker(List.of(quiet), clock, Duration.ofSeconds(20), maxTimeout, null,
                 Duration.ZERO, 0, line -> { });

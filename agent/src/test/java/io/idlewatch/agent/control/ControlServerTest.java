@@ -1,6 +1,6 @@
 package io.idlewatch.agent.control;
 
-import io.idlewatch.agent.idle.Clock;
+import io.idlewatch.agent.idle.FakeClock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
@@ -24,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,18 +35,7 @@ class ControlServerTest {
     @TempDir
     Path dir;
 
-    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
-    private final Clock clock = new Clock() {
-        @Override
-        public long nanoTime() {
-            return nanos.get();
-        }
-
-        @Override
-        public long epochMillis() {
-            return 1_795_330_800_000L + nanos.get() / 1_000_000;
-        }
-    };
+    private final FakeClock clock = new FakeClock();
     private final List<String> log = new ArrayList<>();
     private IdleTracker tracker;
     private ControlServer server;
@@ -68,7 +56,7 @@ class ControlServerTest {
     }
 
     private void advance(Duration d) {
-        nanos.addAndGet(d.toNanos());
+        clock.advance(d);
     }
 
     private int client(String... args) {

@@ -1,6 +1,6 @@
 package io.idlewatch.agent.control;
 
-import io.idlewatch.agent.idle.Clock;
+import io.idlewatch.agent.idle.FakeClock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -30,18 +29,7 @@ class StopCommandTest {
     @TempDir
     Path dir;
 
-    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
-    private final Clock clock = new Clock() {
-        @Override
-        public long nanoTime() {
-            return nanos.get();
-        }
-
-        @Override
-        public long epochMillis() {
-            return 1_795_330_800_000L + nanos.get() / 1_000_000;
-        }
-    };
+    private final FakeClock clock = new FakeClock();
     private final List<IdleTracker.StopInfo> handedOn = new CopyOnWriteArrayList<>();
     private IdleTracker tracker;
     private ControlServer server;
@@ -76,7 +64,7 @@ class StopCommandTest {
 
     @Test
     void stopIsRecordedAsManualWithTheReasonAndTheConfiguredExitCode() {
-        nanos.addAndGet(Duration.ofSeconds(5).toNanos());
+        clock.advance(Duration.ofSeconds(5));
 
         CliClient.Result r = client("stop", "--reason", "done for the day");
 
@@ -103,7 +91,7 @@ class StopCommandTest {
 
     @Test
     void anIdleStopUnderWayKeepsItsReason() {
-        nanos.addAndGet(Duration.ofSeconds(21).toNanos());
+        clock.advance(Duration.ofSeconds(21));
         assertTrue(tracker.poll().isStop());
 
         CliClient.Result r = client("stop");

@@ -1,7 +1,7 @@
 package io.idlewatch.agent.signal.cpu;
 
 import io.idlewatch.agent.control.ControlService;
-import io.idlewatch.agent.idle.Clock;
+import io.idlewatch.agent.idle.FakeClock;
 import io.idlewatch.agent.idle.IdleTracker;
 import io.idlewatch.agent.idle.StateFile;
 import io.idlewatch.agent.signal.ActivitySignal;
@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -198,18 +197,7 @@ class CpuSignalTest extends ActivitySignalContract {
      */
     @Test
     void cpuMsInControlRequestsIsAcceptedAndIgnored() throws Exception {
-        AtomicLong clock = new AtomicLong(0);
-        Clock trackerClock = new Clock() {
-            @Override
-            public long nanoTime() {
-                return clock.get();
-            }
-
-            @Override
-            public long epochMillis() {
-                return 1_795_330_800_000L + clock.get() / 1_000_000;
-            }
-        };
+        FakeClock trackerClock = new FakeClock();
         ActivitySignal quiet = new QuietSignal();
         ControlService service = new ControlService(new IdleTracker(List.of(quiet), trackerClock,
                 Duration.ofMinutes(5), null, null, Duration.ZERO, 0, line -> { }),
@@ -218,7 +206,7 @@ class CpuSignalTest extends ActivitySignalContract {
         long usage = 120_000_000L;
         signal.sample(0);
         for (long ms = 100; ms <= 120_000; ms += 100) {
-            clock.set(ms * 1_000_000L);
+            trackerClock.advance(Duration.ofMillis(100));
             usage += 20_000L; // 20% of a core: 20 ms of every 100
             String request = ms % 200 == 0 ? "idlewatch/1 status format=json&cpu_ms=2000"
                     : "idlewatch/1 cli a0=status&cpu_ms=2000"; // "this request's client used 2 s"
