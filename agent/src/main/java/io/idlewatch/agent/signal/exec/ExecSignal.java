@@ -25,7 +25,7 @@ import java.time.Duration;
 public final class ExecSignal implements ActivitySignal {
     public static final Duration MIN_RUNNING = Duration.ofSeconds(10);
     /** argv[1] values of the launcher that are control clients, not work. */
-    private static final String[] CONTROL_COMMANDS = {"status", "timeout", "touch", "inhibit"};
+    private static final String[] CONTROL_COMMANDS = {"status", "timeout", "touch", "inhibit", "stop"};
     private static final long MILLIS_PER_TICK = 10; // USER_HZ = 100
 
     private final Path procRoot;

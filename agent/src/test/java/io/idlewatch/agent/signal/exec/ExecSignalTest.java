@@ -110,6 +110,8 @@ class ExecSignalTest extends ActivitySignalContract {
         process(proc, 61, 0, 100, "/opt/idlewatch/bin/idlewatch\0timeout\0" + "2h\0");
         process(proc, 62, 0, 100, "idlewatch\0status\0");
         process(proc, 63, 0, 100, "/usr/local/bin/idlewatch\0touch\0");
+        process(proc, 65, 0, 100, "idlewatch\0inhibit\0" + "1h\0");
+        process(proc, 66, 0, 100, "idlewatch\0stop\0");
         ActivitySignal.Reading r = new ExecSignal(proc).sample(0);
         assertFalse(r.fired(), r.detail());
     }
