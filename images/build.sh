@@ -23,16 +23,7 @@ jdk="${IDLEWATCH_JDK:-${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}}"
 out="$here/target"
 
 say() { echo "images: $*" >&2; }
-need() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  if [[ $(id -u) -eq 0 && -f /etc/debian_version ]]; then
-    say "installing $2 (apt-get)..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
-  else
-    say "missing $1: install the $2 package"; exit 1
-  fi
-}
+need() { "$root/scripts/need" images "$1" "$2" || exit 1; }
 
 # One build at a time per checkout (Maven runs and scripts may overlap).
 exec 9>"${TMPDIR:-/tmp}/idlewatch-images-$(echo "$root" | md5sum | cut -c1-8).lock"

@@ -36,16 +36,7 @@ DROPPED_MODULES="java.desktop java.compiler"
 ADDED_MODULES="jdk.crypto.ec"
 
 say() { echo "packaging: $*" >&2; }
-need() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  if [[ $(id -u) -eq 0 && -f /etc/debian_version ]]; then
-    say "installing $2 (apt-get)..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
-  else
-    say "missing $1: install the $2 package"; exit 1
-  fi
-}
+need() { "$here/../scripts/need" packaging "$1" "$2" || exit 1; }
 
 need gcc gcc
 need patchelf patchelf
