@@ -7,18 +7,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static io.idlewatch.images.Box.eventually;
 import static io.idlewatch.images.Watched.POLL;
@@ -42,24 +36,16 @@ class OpencodeIT {
     /** How long the session's shell command keeps opencode busy. */
     private static final Duration BUSY = Duration.ofSeconds(50);
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-
     @Test
     void busySessionKeepsTheWorkspaceRunningUntilItEnds() throws Exception {
         try (Box box = Watched.idle(WORKSPACE_IMAGE).publish(4096).start()) {
-            URI base = URI.create("http://127.0.0.1:" + box.hostPort(4096));
-            eventually(OPENCODE_START, "opencode answers /global/health",
-                    () -> get(base.resolve("/global/health")).contains("\"healthy\":true"));
+            OpencodeApi opencode = new OpencodeApi(box);
+            opencode.awaitHealthy(OPENCODE_START);
 
             // A shell command in a session makes it busy with no model configured.
-            String session = field(post(base.resolve("/session"), "{}"), "id");
-            CompletableFuture<HttpResponse<String>> shell = client.sendAsync(
-                    HttpRequest.newBuilder(base.resolve("/session/" + session + "/shell"))
-                            .timeout(BUSY.plusSeconds(60))
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(
-                                    "{\"agent\":\"build\",\"command\":\"sleep " + BUSY.toSeconds() + "\"}"))
-                            .build(), HttpResponse.BodyHandlers.ofString());
+            String session = opencode.newSession();
+            CompletableFuture<HttpResponse<String>> shell =
+                    opencode.shell(session, "sleep " + BUSY.toSeconds(), BUSY.plusSeconds(60));
             Instant busySince = Instant.now();
             // From here on the host sends nothing: only opencode's own status can keep it running.
             // A port that answered like something else while opencode was starting (slow, or not
@@ -115,31 +101,5 @@ class OpencodeIT {
         assertTrue(Arrays.asList(c.getExposedPorts()).contains(ExposedPort.tcp(4096)));
         assertTrue(String.join(" ", c.getHealthcheck().getTest()).contains("http://127.0.0.1:4096/global/health"));
         assertEquals(30_000_000_000L, c.getHealthcheck().getInterval());
-    }
-
-    private String get(URI uri) {
-        try {
-            return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-        } catch (IOException e) {
-            return "";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "";
-        }
-    }
-
-    private String post(URI uri, String json) throws IOException, InterruptedException {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        return r.body();
-    }
-
-    private static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]+)\"").matcher(json);
-        assertTrue(m.find(), json);
-        return m.group(1);
     }
 }

@@ -4,16 +4,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static io.idlewatch.images.Box.eventually;
 import static io.idlewatch.images.Watched.POLL;
@@ -29,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OpencodeStallIT {
     private static final Duration STALL = Duration.ofSeconds(30);
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /** A fake opencode: /session/status says busy for ever, and nothing else ever changes. */
     @Test
@@ -65,22 +58,16 @@ class OpencodeStallIT {
                 .env("IDLEWATCH_SIGNALS", "opencode")
                 .env("IDLEWATCH_OPENCODE_STALL", stall.toSeconds() + "s")
                 .publish(4096).start()) {
-            URI base = URI.create("http://127.0.0.1:" + box.hostPort(4096));
-            eventually(OpencodeIT.OPENCODE_START, "opencode answers /global/health",
-                    () -> get(base.resolve("/global/health")).contains("\"healthy\":true"));
-            String session = field(post(base.resolve("/session"), "{}"), "id");
+            OpencodeApi opencode = new OpencodeApi(box);
+            opencode.awaitHealthy(OpencodeIT.OPENCODE_START);
+            String session = opencode.newSession();
             StringBuilder ticks = new StringBuilder();
             for (long i = 1; i <= busy.toSeconds() / 3; i++) {
                 ticks.append(' ').append(i);
             }
             // a tick every 3 s (opencode's shell wrapper does not take $(...) here)
             String command = "for i in" + ticks + "; do echo tick $i; sleep 3; done";
-            CompletableFuture<HttpResponse<String>> shell = client.sendAsync(
-                    HttpRequest.newBuilder(base.resolve("/session/" + session + "/shell"))
-                            .timeout(busy.plusSeconds(60))
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString("{\"agent\":\"build\",\"command\":\""
-                                    + command + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> shell = opencode.shell(session, command, busy.plusSeconds(60));
             Instant busySince = Instant.now();
             // only the opencode signal counts here, and opencode's start-up took part of the timeout:
             // a touch gives the signal a whole timeout to see the session (a port probed while opencode
@@ -101,31 +88,5 @@ class OpencodeStallIT {
     private static boolean busySeen(Box box) {
         String state = box.exec("cat", Watched.STATE_FILE);
         return state.contains("\"last_fired_detail\":\"opencode 1 busy session\"");
-    }
-
-    private String get(URI uri) {
-        try {
-            return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-        } catch (IOException e) {
-            return "";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "";
-        }
-    }
-
-    private String post(URI uri, String json) throws IOException, InterruptedException {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        return r.body();
-    }
-
-    private static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]+)\"").matcher(json);
-        assertTrue(m.find(), json);
-        return m.group(1);
     }
 }
