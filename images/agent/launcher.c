@@ -711,6 +711,9 @@ static void agent_died(int status) {
     int64_t now = mono_ms();
     if (WIFSIGNALED(status)) {
         snprintf(st.agent_end, sizeof st.agent_end, "killed by %s", signame(WTERMSIG(status)));
+    } else if (WEXITSTATUS(status) == 3) {
+        /* -XX:+ExitOnOutOfMemoryError's code (the agent itself exits 0, 1 or 2). */
+        snprintf(st.agent_end, sizeof st.agent_end, "exited with 3 (out of memory)");
     } else if (!st.ready && WEXITSTATUS(status) == 1) {
         /* What a JVM does when it cannot create its threads or heap: a full pids or memory limit. */
         snprintf(st.agent_end, sizeof st.agent_end, "exited with 1 before it was ready (a full pids or memory limit?)");

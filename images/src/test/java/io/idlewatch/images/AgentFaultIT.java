@@ -157,7 +157,7 @@ class AgentFaultIT {
             String workload = awaitMarker(box);
             String first = awaitAgent(box, null);
             eventually(Duration.ofSeconds(20), "the agent ran out of memory and exited",
-                    () -> box.logs().contains("the agent (pid " + first + ") exited with 3"));
+                    () -> box.logs().contains("the agent (pid " + first + ") exited with 3 (out of memory)"));
             awaitAgent(box, first);
             assertUnharmed(box, workload, "after the agent's OutOfMemoryError");
             box.kill("TERM");
