@@ -2,8 +2,9 @@ package io.idlewatch.sweeper.core;
 
 import io.idlewatch.contract.WakeNote;
 import io.idlewatch.sweeper.docker.PortBinding;
-import io.idlewatch.sweeper.testing.FakeDocker;
+import io.idlewatch.sweeper.testing.Await;
 import io.idlewatch.sweeper.testing.FakeDocker.FakeContainer;
+import io.idlewatch.sweeper.testing.FakeDocker;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -165,15 +166,7 @@ class WakeKeeperTest {
     }
 
     static void await(String what, BooleanSupplier done) {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!done.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "waited " + PATIENCE.toSeconds() + "s for " + what);
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
+        Await.until(PATIENCE, Duration.ofMillis(20), what, done);
     }
 
     @Test

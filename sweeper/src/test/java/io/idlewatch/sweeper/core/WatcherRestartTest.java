@@ -4,6 +4,7 @@ import io.idlewatch.sweeper.config.HostConfig;
 import io.idlewatch.sweeper.config.HostEnvironment;
 import io.idlewatch.sweeper.docker.DockerEndpoint;
 import io.idlewatch.sweeper.docker.DockerJavaApi;
+import io.idlewatch.sweeper.testing.Await;
 import io.idlewatch.sweeper.testing.FakeEngine;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -122,13 +123,7 @@ class WatcherRestartTest {
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
+        Await.until(Duration.ofSeconds(30), Duration.ofMillis(20), what, condition);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.idlewatch.sweeper.core;
 
 import io.idlewatch.sweeper.config.HostConfig;
+import io.idlewatch.sweeper.testing.Await;
 import io.idlewatch.sweeper.testing.FakeDocker;
 import org.junit.jupiter.api.Test;
 
@@ -10,7 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,12 +50,8 @@ class WatcherTest {
         return thread;
     }
 
-    static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-            Thread.sleep(5);
-        }
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        Await.until(Duration.ofSeconds(5), Duration.ofMillis(5), what, condition);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.idlewatch.sweeper.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.idlewatch.sweeper.cli.CliContext;
+import io.idlewatch.sweeper.testing.Await;
 import io.idlewatch.sweeper.testing.DockerCli;
 import io.idlewatch.sweeper.testing.Run;
 import org.junit.jupiter.api.AfterAll;
@@ -459,13 +460,7 @@ class EngineRestartIT {
     }
 
     static void awaitTrue(String what, BooleanSupplier done) {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("waited " + PATIENCE.toSeconds() + "s for " + what);
-            }
-            DockerCli.sleep(100);
-        }
+        Await.until(PATIENCE, Duration.ofMillis(100), what, done);
     }
 
     static List<String> lines(Path file) {

@@ -3,6 +3,7 @@ package io.idlewatch.sweeper.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.idlewatch.sweeper.cli.CliContext;
+import io.idlewatch.sweeper.testing.Await;
 import io.idlewatch.sweeper.testing.DockerCli;
 import io.idlewatch.sweeper.testing.Run;
 import org.junit.jupiter.api.AfterAll;
@@ -73,13 +74,7 @@ class HostVerbsIT {
     }
 
     static void await(String what, BooleanSupplier done) {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("waited " + PATIENCE.toSeconds() + "s for " + what);
-            }
-            DockerCli.sleep(200);
-        }
+        Await.until(PATIENCE, Duration.ofMillis(200), what, done);
     }
 
     /** The agent's own state file, read inside (a short exec is no activity: exec counts after 10 s). */

@@ -3,6 +3,7 @@ package io.idlewatch.sweeper.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.idlewatch.sweeper.cli.CliContext;
+import io.idlewatch.sweeper.testing.Await;
 import io.idlewatch.sweeper.testing.DockerCli;
 import io.idlewatch.sweeper.testing.Run;
 import org.junit.jupiter.api.AfterAll;
@@ -131,14 +132,7 @@ class WakeIT {
     }
 
     static void await(String what, BooleanSupplier done) {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("waited " + PATIENCE.toSeconds() + "s for " + what + "; watcher said:\n"
-                        + String.join("\n", lines));
-            }
-            DockerCli.sleep(100);
-        }
+        Await.until(PATIENCE, Duration.ofMillis(100), what, done, () -> "; watcher said:\n" + String.join("\n", lines));
     }
 
     static void awaitLine(String what, String fragment) {
