@@ -275,7 +275,7 @@ static struct {
     int done_acked;               /* the agent wrote the final record */
     int64_t agent_started;
     int64_t restart_at;           /* when to start it again (0: no restart due) */
-    int restarts;
+    int restarts;                 /* agents started after the first (a fork the kernel refused is none) */
     int64_t deaths[RESTART_LIMIT];
     int death_count;
     int64_t paused_until;
@@ -773,8 +773,11 @@ static void agent_died(int status) {
 static void restart_agent_if_due(void) {
     if (st.agent == 0 && st.restart_at != 0 && mono_ms() >= st.restart_at && st.phase == RUNNING) {
         st.paused_until = 0;
-        st.restarts++;
+        st.restarts++; /* before the spawn: its hello carries the count */
         spawn_agent();
+        if (st.agent == 0) {
+            st.restarts--; /* the fork failed: nothing was restarted */
+        }
     }
 }
 

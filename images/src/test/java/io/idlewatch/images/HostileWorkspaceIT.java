@@ -190,6 +190,53 @@ class HostileWorkspaceIT {
         }
     }
 
+    /**
+     * A fork loop that holds `--pids-limit 100` full for its first 10 s, then lets go: an agent that
+     * could not start meanwhile (its JVM needs threads) is back once it can, and the idle stop then
+     * comes on time, with the final record.
+     */
+    @Test
+    void anAgentKeptOutByAFullPidsLimitIsBackWhenItFrees() {
+        Duration timeout = Duration.ofSeconds(20);
+        try (Box box = Box.of(AGENT_TEST_IMAGE).pidsLimit(100).env("IDLEWATCH_TIMEOUT", timeout.toSeconds() + "s")
+                .env("IDLEWATCH_POLL_INTERVAL", "2s")
+                // children that live until the end of the 10 s, forked as fast as the limit lets them
+                .cmd("perl", "-e", "my $end = time + 10; while (time < $end) { my $p = fork; if (!defined $p) {"
+                        + " select(undef, undef, undef, 0.01); next } if ($p == 0) { my $left = $end - time;"
+                        + " sleep($left) if $left > 0; exit 0 } } 1 while wait != -1; sleep 1000").start()) {
+            eventually(Duration.ofSeconds(40), "the agent answering once the limit frees", () -> {
+                try {
+                    return box.execAs(null, "/opt/idlewatch/bin/idlewatch", "status").exitCode() == 0;
+                } catch (RuntimeException execRefused) {
+                    return false; // docker exec needs a pid too
+                }
+            });
+            Instant back = Instant.now();
+            box.awaitExit(timeout.plus(SLACK).plus(SLACK));
+            Instant finished = Watched.finishedAt(box);
+            String logs = box.logs();
+            String state = Watched.stateFile(box);
+            assertEquals("idle", Watched.stopField(state, "reason"), state);
+            assertTrue(Watched.ranFor(box).compareTo(timeout) >= 0, "ran " + Watched.ranFor(box).toMillis() + " ms: " + logs);
+            assertTrue(Duration.between(back, finished).compareTo(timeout.plus(SLACK)) <= 0,
+                    "stopped " + Duration.between(back, finished).toMillis() + " ms after the agent answered: " + logs);
+            assertFalse(logs.contains("\tat "), "no stack trace: " + logs);
+            assertTrue(logs.lines().filter(l -> l.contains("fork failed")).count() <= 1, "said once: " + logs);
+            // a restart is an agent started again: one per agent that ended, never one per refused fork
+            long ended = logs.lines().filter(l -> l.startsWith("idlewatch: the agent (pid ")).count();
+            java.util.regex.Matcher restarts = java.util.regex.Pattern.compile("agent restarted (\\d+) times").matcher(logs);
+            long said = 0;
+            while (restarts.find()) {
+                said = Long.parseLong(restarts.group(1));
+            }
+            assertTrue(said <= ended, "restarts counted " + said + ", agents ended " + ended + ": " + logs);
+            System.out.println(box.id.substring(0, 12) + ": pids limit freed; the agent "
+                    + (logs.contains("failed forks") || logs.contains("before it was ready") ? "was kept out, then came back"
+                    : "had started before the limit filled") + "; idle stop "
+                    + Duration.between(back, finished).toMillis() + " ms after it answered");
+        }
+    }
+
     // ---- the control socket ----------------------------------------------------------------------
 
     /** A 2 MB request written in small pieces: one refusal, and the agent keeps serving. */
