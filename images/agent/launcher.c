@@ -484,9 +484,10 @@ static void send_line(const char *fmt, ...);
 
 /*
  * The agent: its own session (out of the workload's group and terminal), the socket as its
- * standard input, none of the descriptors meant for the workload, / as its directory.
+ * standard input, none of the descriptors meant for the workload, / as its directory. RESTARTS
+ * counts it (0 for the first); it becomes st.restarts only if the fork succeeds.
  */
-static void spawn_agent(void) {
+static void spawn_agent(int restarts) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
         say("socketpair failed: %s; retrying", strerror(errno));
@@ -523,6 +524,7 @@ static void spawn_agent(void) {
         _exit(127);
     }
     close(sv[1]);
+    st.restarts = restarts;
     if (st.fork_failures > 0) {
         say("the agent started after %d failed forks", st.fork_failures);
         st.fork_failures = 0;
@@ -716,7 +718,7 @@ static void agent_died(int status) {
         snprintf(st.agent_end, sizeof st.agent_end, "exited with 3 (out of memory)");
     } else if (!st.ready && WEXITSTATUS(status) == 1) {
         /* What a JVM does when it cannot create its threads or heap: a full pids or memory limit. */
-        snprintf(st.agent_end, sizeof st.agent_end, "exited with 1 before it was ready (a full pids or memory limit?)");
+        snprintf(st.agent_end, sizeof st.agent_end, "exited with 1 (a full pids or memory limit?)");
     } else {
         snprintf(st.agent_end, sizeof st.agent_end, "exited with %d", WEXITSTATUS(status));
     }
@@ -773,11 +775,7 @@ static void agent_died(int status) {
 static void restart_agent_if_due(void) {
     if (st.agent == 0 && st.restart_at != 0 && mono_ms() >= st.restart_at && st.phase == RUNNING) {
         st.paused_until = 0;
-        st.restarts++; /* before the spawn: its hello carries the count */
-        spawn_agent();
-        if (st.agent == 0) {
-            st.restarts--; /* the fork failed: nothing was restarted */
-        }
+        spawn_agent(st.restarts + 1);
     }
 }
 
@@ -1460,7 +1458,7 @@ static int init_main(char **cmd) {
             return failed;
         }
     }
-    spawn_agent();
+    spawn_agent(0);
     while (st.gate) {
         wait_and_handle();
         if (st.gate_signal) {

@@ -19,6 +19,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static io.idlewatch.images.Box.AGENT_TEST_IMAGE;
 import static io.idlewatch.images.Box.eventually;
@@ -224,14 +226,14 @@ class HostileWorkspaceIT {
             assertTrue(logs.lines().filter(l -> l.contains("fork failed")).count() <= 1, "said once: " + logs);
             // a restart is an agent started again: one per agent that ended, never one per refused fork
             long ended = logs.lines().filter(l -> l.startsWith("idlewatch: the agent (pid ")).count();
-            java.util.regex.Matcher restarts = java.util.regex.Pattern.compile("agent restarted (\\d+) times").matcher(logs);
+            Matcher restarts = Pattern.compile("agent restarted (\\d+) times").matcher(logs);
             long said = 0;
             while (restarts.find()) {
                 said = Long.parseLong(restarts.group(1));
             }
             assertTrue(said <= ended, "restarts counted " + said + ", agents ended " + ended + ": " + logs);
             System.out.println(box.id.substring(0, 12) + ": pids limit freed; the agent "
-                    + (logs.contains("failed forks") || logs.contains("before it was ready") ? "was kept out, then came back"
+                    + (logs.contains("failed forks") || logs.contains("a full pids or memory limit?") ? "was kept out, then came back"
                     : "had started before the limit filled") + "; idle stop "
                     + Duration.between(back, finished).toMillis() + " ms after it answered");
         }
